@@ -1,0 +1,47 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "continuity",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "continuity", targets: ["continuity"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries reached through thin module maps.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
+
+        // What an operator sees when something goes wrong: exit statuses and one-line errors.
+        .target(name: "OperatorErrors"),
+        // The PostgreSQL client layer: the only code that talks to libpq.
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "OperatorErrors"]),
+        // Streaming codecs (gzip now) behind one interface.
+        .target(name: "Compression", dependencies: ["CZlib", "OperatorErrors"]),
+        // flag > CONTINUITY_* variable > config file.
+        .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
+        // `continuity check`: preflight findings for a source and target.
+        .target(name: "Preflight", dependencies: ["PostgresClient", "OperatorErrors"]),
+        // The command line: one file per subcommand, each only orchestrates.
+        .executableTarget(name: "continuity", dependencies: [
+            "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // Test bed access shared by the integration tests.
+        .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+        .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
+        .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

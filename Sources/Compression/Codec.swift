@@ -1,0 +1,98 @@
+import OperatorErrors
+
+/// A streaming compressor: feed it any number of chunks, then `finish` once.
+/// Output is appended to `output`, so the caller decides when to write it out and nothing
+/// grows with the size of the stream.
+public protocol StreamCompressor: AnyObject {
+    func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws
+    func finish(into output: inout [UInt8]) throws
+}
+
+/// The reverse: chunks of compressed bytes in, raw bytes out; `finish` checks that the
+/// stream ended where it should (a truncated file is an error, not a short result).
+public protocol StreamDecompressor: AnyObject {
+    func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws
+    func finish() throws
+}
+
+/// A codec as named on the command line and in the manifest: `gzip`, `gzip:1`, `none`.
+public enum Codec: Equatable, Sendable, CustomStringConvertible {
+    case gzip(level: Int)
+    case none
+
+    /// Level 1 by default: on COPY text it keeps most of level 6's ratio at several times
+    /// its speed, and a snapshot taken before a stack is destroyed is on the clock.
+    public static let defaultGzipLevel = 1
+
+    public init(parsing text: String) throws(UsageError) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        let name = parts.first?.lowercased() ?? ""
+        let level = parts.count > 1 ? Int(parts[1]) : nil
+        if parts.count > 1, level == nil {
+            throw UsageError("compression level '\(parts[1])' is not a number", fix: "write it as gzip:LEVEL, for example gzip:6")
+        }
+        switch name {
+        case "gzip":
+            let level = level ?? Self.defaultGzipLevel
+            guard (1...9).contains(level) else {
+                throw UsageError("gzip level \(level) is out of range", fix: "use gzip:1 (fastest) to gzip:9 (smallest)")
+            }
+            self = .gzip(level: level)
+        case "none" where parts.count == 1:
+            self = .none
+        default:
+            throw UsageError("unknown compression '\(text)'", fix: "use gzip, gzip:LEVEL (1-9) or none")
+        }
+    }
+
+    public var name: String {
+        switch self {
+        case .gzip: "gzip"
+        case .none: "none"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .gzip(let level): "gzip:\(level)"
+        case .none: "none"
+        }
+    }
+
+    /// The suffix of stored files after `.copy`, so tools recognise them (`zcat` for `.gz`).
+    public var fileExtension: String? {
+        switch self {
+        case .gzip: "gz"
+        case .none: nil
+        }
+    }
+
+    public func makeCompressor() throws -> any StreamCompressor {
+        switch self {
+        case .gzip(let level): try GzipCompressor(level: level)
+        case .none: PassThrough()
+        }
+    }
+
+    public func makeDecompressor() throws -> any StreamDecompressor {
+        switch self {
+        case .gzip: try GzipDecompressor()
+        case .none: PassThrough()
+        }
+    }
+}
+
+/// The `none` codec: bytes through unchanged.
+final class PassThrough: StreamCompressor, StreamDecompressor {
+    func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) { output.append(contentsOf: input) }
+    func finish(into output: inout [UInt8]) {}
+    func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) { output.append(contentsOf: input) }
+    func finish() {}
+}
+
+/// The codec library failed or the data is not what it should be.
+public struct CompressionError: OperatorError, Equatable {
+    public let problem: String
+    public var status: ExitStatus { .failed }
+    public var fix: String? { nil }
+}

@@ -1,0 +1,152 @@
+import CLibPQ
+import Foundation
+import Synchronization
+
+/// One PostgreSQL connection, owned by one actor whose executor is a dedicated thread.
+///
+/// Every libpq call for this connection happens on that thread, so blocking calls never sit
+/// on the cooperative pool, and the connection is never used from two threads at once.
+/// Queries, COPY and replication live in extensions in their own files.
+public actor Connection {
+    public struct Options: Sendable {
+        /// Seconds; used unless the DSN sets `connect_timeout` itself.
+        public var connectTimeout: Int = 10
+        /// Open a `replication=database` walsender connection (for slots and streaming).
+        public var replication = false
+
+        public init(connectTimeout: Int = 10, replication: Bool = false) {
+            self.connectTimeout = connectTimeout
+            self.replication = replication
+        }
+    }
+
+    public nonisolated let dsn: ConnectionString
+    private let executor: ThreadExecutor
+    private let canceller = Canceller()
+    /// Only touched on the actor's thread, and by deinit, which has the last reference;
+    /// `nonisolated(unsafe)` only because Swift cannot see that deinit is exclusive.
+    nonisolated(unsafe) var handle: OpaquePointer?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private init(dsn: ConnectionString) {
+        self.dsn = dsn
+        self.executor = ThreadExecutor(name: "pg \(dsn.shortDescription)")
+    }
+
+    /// Opens a connection; throws `ConnectFailure` with a classified reason.
+    public static func connect(_ dsn: ConnectionString, options: Options = Options()) async throws -> Connection {
+        let connection = Connection(dsn: dsn)
+        do {
+            try await connection.open(options)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        return connection
+    }
+
+    private func open(_ options: Options) throws {
+        // Earlier keywords are defaults: the expanded DSN (dbname, expand_dbname=1) overrides them.
+        var keywords = ["fallback_application_name", "connect_timeout"]
+        var values = ["continuity", String(options.connectTimeout)]
+        if options.replication {
+            keywords.append("replication")
+            values.append("database")
+        }
+        keywords.append("dbname")
+        values.append(dsn.conninfo)
+        let conn = withCStringArray(keywords) { keys in
+            withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
+        }
+        handle = conn
+        guard let conn, PQstatus(conn) == CONNECTION_OK else {
+            let raw = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            let timeout = Int(dsn["connect_timeout"] ?? "") ?? options.connectTimeout
+            throw ConnectFailure(target: dsn.shortDescription, libpqMessage: Self.essence(of: raw),
+                                 timeoutSeconds: timeout)
+        }
+        // Notices ("relation does not exist, skipping") would otherwise go straight to stderr.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        canceller.set(PQgetCancel(conn))
+    }
+
+    /// libpq prefixes each attempt with `connection to server at "h" (addr), port p failed: `.
+    /// Keep only the server's reason, from the last attempt.
+    static func essence(of message: String) -> String {
+        let lines = message.split(whereSeparator: \.isNewline).map(String.init)
+        let line = lines.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? message
+        let reason = line.range(of: "failed: ").map { String(line[$0.upperBound...]) } ?? line
+        return reason.replacingOccurrences(of: "FATAL:  ", with: "")
+            .trimmingCharacters(in: .whitespaces)
+    }
+
+    /// Closes the connection and stops its thread. Safe to call twice.
+    public func close() {
+        canceller.set(nil)
+        if let handle { PQfinish(handle) }
+        handle = nil
+        executor.shutdown()
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+        executor.shutdown()
+    }
+
+    /// Asks the server to cancel whatever this connection is running. Callable from anywhere;
+    /// the running call then fails with SQLSTATE 57014.
+    public nonisolated func cancel() {
+        canceller.cancel()
+    }
+
+    /// The open libpq handle, or an error saying the connection is gone.
+    func requireHandle() throws -> OpaquePointer {
+        guard let handle else { throw ConnectionLost(target: dsn.shortDescription, reason: "connection closed") }
+        return handle
+    }
+
+    func connectionLost() -> ConnectionLost {
+        let reason = handle.map { String(cString: PQerrorMessage($0)).trimmingTrailingNewlines() } ?? "connection closed"
+        return ConnectionLost(target: dsn.shortDescription, reason: reason.isEmpty ? "unknown reason" : reason)
+    }
+
+    /// The server's version as `server_version_num` (150018 for 15.18).
+    public var serverVersion: Int {
+        handle.map { Int(PQserverVersion($0)) } ?? 0
+    }
+}
+
+/// PQcancel is documented as safe to call from another thread; PQgetCancel's object is
+/// guarded here so `cancel()` can race with `close()`.
+private final class Canceller: Sendable {
+    private let object = Mutex<CancelObject?>(nil)
+
+    func set(_ pointer: OpaquePointer?) {
+        object.withLock { current in
+            if let old = current?.pointer { PQfreeCancel(old) }
+            current = pointer.map(CancelObject.init)
+        }
+    }
+
+    func cancel() {
+        object.withLock { current in
+            guard let pointer = current?.pointer else { return }
+            var buffer = [CChar](repeating: 0, count: 256)
+            _ = PQcancel(pointer, &buffer, Int32(buffer.count))
+        }
+    }
+
+    deinit { set(nil) }
+}
+
+private struct CancelObject: @unchecked Sendable {
+    let pointer: OpaquePointer
+}
+
+/// Calls `body` with a NULL-terminated C array of C strings that live for the call.
+func withCStringArray<R>(_ strings: [String?], _ body: (UnsafePointer<UnsafePointer<CChar>?>) throws -> R) rethrows -> R {
+    let copies = strings.map { $0.map { UnsafePointer(strdup($0)!) } }
+    defer { copies.forEach { free(UnsafeMutablePointer(mutating: $0)) } }
+    return try (copies + [nil]).withUnsafeBufferPointer { try body($0.baseAddress!) }
+}
