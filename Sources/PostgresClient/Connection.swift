@@ -64,21 +64,20 @@ public actor Connection {
             let raw = conn.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
             let timeout = Int(dsn["connect_timeout"] ?? "") ?? options.connectTimeout
             throw ConnectFailure(target: dsn.shortDescription, libpqMessage: Self.essence(of: raw),
-                                 timeoutSeconds: timeout)
+                                 reason: ConnectFailure.classify(raw), timeoutSeconds: timeout)
         }
         // Notices ("relation does not exist, skipping") would otherwise go straight to stderr.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         canceller.set(PQgetCancel(conn))
     }
 
-    /// libpq prefixes each attempt with `connection to server at "h" (addr), port p failed: `.
-    /// Keep only the server's reason, from the last attempt.
+    /// libpq prefixes each attempt with `connection to server at "h" (addr), port p failed: `
+    /// and may add a second, indented line of advice. Keep the server's reason from the last attempt.
     static func essence(of message: String) -> String {
         let lines = message.split(whereSeparator: \.isNewline).map(String.init)
-        let line = lines.last(where: { !$0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? message
+        let line = lines.last(where: { $0.contains("failed: ") }) ?? lines.first ?? message
         let reason = line.range(of: "failed: ").map { String(line[$0.upperBound...]) } ?? line
-        return reason.replacingOccurrences(of: "FATAL:  ", with: "")
-            .trimmingCharacters(in: .whitespaces)
+        return reason.replacingOccurrences(of: "FATAL:  ", with: "").trimmingCharacters(in: .whitespaces)
     }
 
     /// Closes the connection and stops its thread. Safe to call twice.

@@ -65,11 +65,11 @@ public struct ConnectFailure: OperatorError, Equatable {
     public let libpqMessage: String
     public let timeoutSeconds: Int
 
-    init(target: String, libpqMessage: String, timeoutSeconds: Int) {
+    init(target: String, libpqMessage: String, reason: Reason, timeoutSeconds: Int) {
         self.target = target
         self.libpqMessage = libpqMessage
+        self.reason = reason
         self.timeoutSeconds = timeoutSeconds
-        self.reason = Self.classify(libpqMessage)
     }
 
     static func classify(_ message: String) -> Reason {

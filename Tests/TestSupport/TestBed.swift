@@ -1,1 +1,122 @@
+import Foundation
 import PostgresClient
+
+/// The servers started by `scripts/testbed up`, as the tests see them.
+///
+/// Settings come from the process environment, or else from `<checkout>/.testbed-env`, which
+/// the script writes, so `swift test` works without sourcing anything first.
+public enum TestBed {
+    public static let settings: [String: String] = {
+        var settings = readEnvFile()
+        for (key, value) in ProcessInfo.processInfo.environment where key.hasPrefix("CONTINUITY_TEST") || key == "PGPASSFILE" {
+            settings[key] = value
+        }
+        // libpq reads the password from the pgpass file; make sure this process points at it.
+        if let passfile = settings["PGPASSFILE"] { setenv("PGPASSFILE", passfile, 1) }
+        return settings
+    }()
+
+    public static func setting(_ key: String) throws -> String {
+        guard let value = settings[key] else { throw TestBedMissing(key: key) }
+        return value
+    }
+
+    public static func dsn(_ server: String) throws -> ConnectionString {
+        try ConnectionString(setting("CONTINUITY_TEST_\(server)"))
+    }
+
+    public static var active: ConnectionString { get throws { try dsn("ACTIVE") } }
+    public static var passive: ConnectionString { get throws { try dsn("PASSIVE") } }
+    /// A server with wal_level=replica, for checks that must refuse it.
+    public static var plain: ConnectionString { get throws { try dsn("PLAIN") } }
+    public static var pgbouncer: ConnectionString { get throws { try dsn("PGBOUNCER") } }
+    public static var pgbouncerAdmin: ConnectionString { get throws { try dsn("PGBOUNCER_ADMIN") } }
+
+    /// The checkout's root, found from this file's path.
+    public static let checkoutRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath)
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }()
+
+    private static func readEnvFile() -> [String: String] {
+        let file = checkoutRoot.appendingPathComponent(".testbed-env")
+        guard let text = try? String(contentsOf: file, encoding: .utf8) else { return [:] }
+        var settings: [String: String] = [:]
+        for line in text.split(separator: "\n") where line.hasPrefix("export ") {
+            let assignment = line.dropFirst("export ".count)
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
+            let value = assignment[assignment.index(after: equals)...]
+            settings[String(assignment[..<equals])] = String(value.trimmingCharacters(in: CharacterSet(charactersIn: "'")))
+        }
+        return settings
+    }
+}
+
+public struct TestBedMissing: Error, CustomStringConvertible {
+    public let key: String
+    public var description: String {
+        "\(key) is not set: the test bed is not running. Start it with `scripts/testbed up` (or run scripts/test)."
+    }
+}
+
+/// A lower-case name no other test uses: for databases, slots and publications, which
+/// tests running in parallel on one cluster must not share.
+public func uniqueName(_ prefix: String) -> String {
+    let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+    return "\(prefix)_\(suffix)"
+}
+
+/// Creates a fresh database on `server`, runs `body` with a DSN for it, and drops it again,
+/// whether `body` succeeded or not.
+public func withTestDatabase<T>(on server: ConnectionString, _ body: (ConnectionString) async throws -> T) async throws -> T {
+    let name = uniqueName("t")
+    try await withConnection(server) { try await $0.execute("CREATE DATABASE \(name)") }
+    do {
+        let result = try await body(server.database(name))
+        try await dropDatabase(name, on: server)
+        return result
+    } catch {
+        try? await dropDatabase(name, on: server)
+        throw error
+    }
+}
+
+private func dropDatabase(_ name: String, on server: ConnectionString) async throws {
+    try await withConnection(server) { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+}
+
+/// Runs `body` with an open connection and closes it afterwards.
+@discardableResult
+public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false,
+                              _ body: (Connection) async throws -> T) async throws -> T {
+    let connection = try await Connection.connect(dsn, options: .init(replication: replication))
+    do {
+        let result = try await body(connection)
+        await connection.close()
+        return result
+    } catch {
+        await connection.close()
+        throw error
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,
+/// never on a fixed sleep.
+public func waitUntil(_ what: String, timeout: Duration = .seconds(20),
+                      _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what, timeout: timeout) }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
+
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public let timeout: Duration
+    public var description: String { "timed out after \(timeout) waiting for \(what)" }
+}

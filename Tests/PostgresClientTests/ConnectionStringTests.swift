@@ -1,0 +1,88 @@
+import PostgresClient
+import Testing
+
+@Suite struct ConnectionStringTests {
+    @Test func parsesKeyValueForm() throws {
+        let dsn = try ConnectionString("host=db.internal port=6432 dbname=orders user=app")
+        #expect(dsn["host"] == "db.internal")
+        #expect(dsn["port"] == "6432")
+        #expect(dsn.shortDescription == "db.internal:6432/orders")
+    }
+
+    @Test func parsesURIForm() throws {
+        let dsn = try ConnectionString("postgresql://app:s3cret@db.internal:6432/orders?sslmode=disable")
+        #expect(dsn["user"] == "app")
+        #expect(dsn["dbname"] == "orders")
+        #expect(dsn["sslmode"] == "disable")
+        #expect(dsn.hasPassword)
+    }
+
+    @Test func masksThePasswordWhereverItIsPrinted() throws {
+        let dsn = try ConnectionString("postgresql://app:s3cret@db.internal/orders")
+        #expect(!dsn.description.contains("s3cret"))
+        #expect(!"\(dsn)".contains("s3cret"))
+        #expect(dsn.description.contains("password=*****"))
+        #expect(dsn.conninfo.contains("s3cret"))
+    }
+
+    @Test func rejectsAnUnparsableString() {
+        #expect(throws: InvalidConnectionString.self) { try ConnectionString("host=a port") }
+        #expect(throws: InvalidConnectionString.self) { try ConnectionString("postgresql://[::1") }
+        do {
+            _ = try ConnectionString("nonsense=1")
+            Issue.record("an unknown keyword must be refused")
+        } catch {
+            #expect(error.problem.contains("nonsense"))
+            #expect(error.status == .badInput)
+        }
+    }
+
+    @Test func quotesValuesWithSpacesWhenRebuilt() throws {
+        let dsn = try ConnectionString(#"host=h dbname='my db' password='it\'s'"#)
+        let again = try ConnectionString(dsn.conninfo)
+        #expect(again["dbname"] == "my db")
+        #expect(again["password"] == "it's")
+    }
+
+    @Test func switchesDatabase() throws {
+        let dsn = try ConnectionString("host=h dbname=a user=u").database("b")
+        #expect(dsn["dbname"] == "b")
+        #expect(dsn["user"] == "u")
+    }
+}
+
+@Suite struct LSNTests {
+    @Test func roundTripsPostgresNotation() throws {
+        let lsn = try #require(LSN("16/B374D848"))
+        #expect(lsn.rawValue == 0x16_B374_D848)
+        #expect(lsn.description == "16/B374D848")
+        #expect(LSN("0/0") == .zero)
+    }
+
+    @Test func ordersByPosition() throws {
+        #expect(try #require(LSN("0/FFFFFFFF")) < #require(LSN("1/0")))
+    }
+
+    @Test(arguments: ["", "16", "16/", "/1", "G/1", "1/2/3", "100000000/0"])
+    func rejectsMalformedText(_ text: String) {
+        #expect(LSN(text) == nil)
+    }
+}
+
+@Suite struct StandbyStatusUpdateTests {
+    @Test func encodesTheProtocolLayout() throws {
+        let update = StandbyStatusUpdate(written: LSN(rawValue: 0x0102_0304_0506_0708), flushed: LSN(rawValue: 2),
+                                         applied: LSN(rawValue: 3), clock: 0x1122, replyRequested: true)
+        #expect(update.bytes == [0x72,
+                                 1, 2, 3, 4, 5, 6, 7, 8,
+                                 0, 0, 0, 0, 0, 0, 0, 2,
+                                 0, 0, 0, 0, 0, 0, 0, 3,
+                                 0, 0, 0, 0, 0, 0, 0x11, 0x22,
+                                 1])
+    }
+
+    @Test func clockCountsFromThePostgresEpoch() {
+        #expect(StandbyStatusUpdate.clock(unixSeconds: 946_684_800) == 0)
+        #expect(StandbyStatusUpdate.clock(unixSeconds: 946_684_801.5) == 1_500_000)
+    }
+}
