@@ -1,12 +1,28 @@
 import CZlib
 
-/// zlib in gzip mode (windowBits 15 + 16): the output is a plain `.gz` stream that `zcat` reads.
+/// zlib in gzip mode (windowBits 15 + 16): the output is a plain `.gz` stream that `zcat` reads,
+/// and inflate accepts only gzip, which is all we ever write.
 private let gzipWindowBits: Int32 = 15 + 16
-/// 16 + 15 also accepts only gzip on inflate; 32 + 15 would auto-detect zlib too, which we never write.
-private let outputStep = 64 << 10
+
+/// One fixed output buffer per stream: zlib writes into it and only what it produced is
+/// appended to the caller's output, so small inputs cost no large allocation or zero-fill.
+private struct Scratch: ~Copyable {
+    let buffer = UnsafeMutableBufferPointer<Bytef>.allocate(capacity: 64 << 10)
+    deinit { buffer.deallocate() }
+
+    /// Points the stream's output at the buffer, runs `step`, appends what it produced.
+    func drain(_ stream: inout z_stream, into output: inout [UInt8], _ step: (inout z_stream) -> Int32) -> Int32 {
+        stream.next_out = buffer.baseAddress
+        stream.avail_out = uInt(buffer.count)
+        let status = step(&stream)
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[..<(buffer.count - Int(stream.avail_out))]))
+        return status
+    }
+}
 
 final class GzipCompressor: StreamCompressor {
     private var stream = z_stream()
+    private let scratch = Scratch()
 
     init(level: Int) throws {
         let status = czlib_deflate_init2(&stream, Int32(level), gzipWindowBits, 8, Z_DEFAULT_STRATEGY)
@@ -17,35 +33,32 @@ final class GzipCompressor: StreamCompressor {
 
     func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
         guard !input.isEmpty else { return }
-        try run(input, flush: Z_NO_FLUSH, into: &output)
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
+        stream.avail_in = uInt(input.count)
+        defer { stream.next_in = nil }
+        // deflate has consumed everything once it leaves output space unused.
+        repeat {
+            let status = scratch.drain(&stream, into: &output) { deflate(&$0, Z_NO_FLUSH) }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                throw CompressionError(problem: "zlib deflate failed (\(status))")
+            }
+        } while stream.avail_out == 0 || stream.avail_in > 0
     }
 
     func finish(into output: inout [UInt8]) throws {
-        try run(UnsafeRawBufferPointer(start: nil, count: 0), flush: Z_FINISH, into: &output)
-    }
-
-    private func run(_ input: UnsafeRawBufferPointer, flush: Int32, into output: inout [UInt8]) throws {
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
-        stream.avail_in = uInt(input.count)
         while true {
-            let produced = try withOutputSpace(&output) { space in
-                stream.next_out = space.baseAddress
-                stream.avail_out = uInt(space.count)
-                let status = deflate(&stream, flush)
-                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR else {
-                    throw CompressionError(problem: "zlib deflate failed (\(status))")
-                }
-                return (space.count - Int(stream.avail_out), status)
+            let status = scratch.drain(&stream, into: &output) { deflate(&$0, Z_FINISH) }
+            if status == Z_STREAM_END { return }
+            guard status == Z_OK || status == Z_BUF_ERROR else {
+                throw CompressionError(problem: "zlib deflate failed to finish (\(status))")
             }
-            let finished = flush == Z_FINISH ? produced == Z_STREAM_END : stream.avail_in == 0 && stream.avail_out != 0
-            if finished { break }
         }
-        stream.next_in = nil
     }
 }
 
 final class GzipDecompressor: StreamDecompressor {
     private var stream = z_stream()
+    private let scratch = Scratch()
     private var ended = false
 
     init() throws {
@@ -58,47 +71,28 @@ final class GzipDecompressor: StreamDecompressor {
     func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
         guard !input.isEmpty else { return }
         guard !ended else { throw CompressionError(problem: "data continues after the end of the gzip stream") }
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
+        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
-        while stream.avail_in > 0 || !ended {
-            let status = try withOutputSpace(&output) { space in
-                stream.next_out = space.baseAddress
-                stream.avail_out = uInt(space.count)
-                let status = inflate(&stream, Z_NO_FLUSH)
-                return (space.count - Int(stream.avail_out), status)
-            }
+        defer { stream.next_in = nil }
+        repeat {
+            let status = scratch.drain(&stream, into: &output) { inflate(&$0, Z_NO_FLUSH) }
             switch status {
             case Z_STREAM_END:
                 ended = true
-                if stream.avail_in > 0 { throw CompressionError(problem: "data continues after the end of the gzip stream") }
-            case Z_OK:
-                if stream.avail_in == 0 && stream.avail_out != 0 { stream.next_in = nil; return }
-            case Z_BUF_ERROR:
-                if stream.avail_in == 0 { stream.next_in = nil; return }
+                guard stream.avail_in == 0 else {
+                    throw CompressionError(problem: "data continues after the end of the gzip stream")
+                }
+                return
+            case Z_OK, Z_BUF_ERROR:
+                continue
             default:
-                throw CompressionError(problem: "corrupt gzip data (zlib \(status)\(stream.msg.map { ": " + String(cString: $0) } ?? ""))")
+                let detail = stream.msg.map { ": " + String(cString: $0) } ?? ""
+                throw CompressionError(problem: "corrupt gzip data (zlib \(status)\(detail))")
             }
-        }
-        stream.next_in = nil
+        } while stream.avail_out == 0 || stream.avail_in > 0
     }
 
     func finish() throws {
         guard ended else { throw CompressionError(problem: "the gzip stream is truncated") }
     }
-}
-
-/// Grows `output` by one step, lets zlib write into the new space, then trims what it did not use.
-private func withOutputSpace(_ output: inout [UInt8],
-                             _ body: (UnsafeMutableBufferPointer<Bytef>) throws -> (used: Int, status: Int32)) throws -> Int32 {
-    let start = output.count
-    output.append(contentsOf: repeatElement(0, count: outputStep))
-    var used = 0
-    let status = try output.withUnsafeMutableBufferPointer { buffer in
-        let space = UnsafeMutableBufferPointer(rebasing: buffer[start...])
-        let (count, status) = try body(space)
-        used = count
-        return status
-    }
-    output.removeLast(outputStep - used)
-    return status
 }

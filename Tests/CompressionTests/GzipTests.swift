@@ -1,0 +1,113 @@
+@testable import Compression
+import Foundation
+import Testing
+
+@Suite struct GzipTests {
+    /// Text like COPY output: repetitive structure, varying values.
+    static let sample: [UInt8] = Array((1...40_000).map { "\($0)\tcustomer \($0 % 977)\t\($0 * 7919 % 10007)\n" }.joined().utf8)
+
+    @Test func roundTripsInArbitraryChunks() throws {
+        let compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 1000)
+        #expect(compressed.count < Self.sample.count / 2)
+        for chunk in [1, 7, 4096, 1 << 20] {
+            #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: chunk) == Self.sample)
+        }
+    }
+
+    @Test func zcatReadsWhatWeWrite() throws {
+        let compressed = try compress(Self.sample, codec: .gzip(level: 6), chunk: 65536)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.gz")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(compressed).write(to: file)
+        #expect(try run("/bin/sh", ["-c", "zcat '\(file.path)'"]) == Data(Self.sample))
+    }
+
+    @Test func readsWhatGzipWrites() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(Self.sample).write(to: file)
+        let compressed = try run("/bin/sh", ["-c", "gzip -c '\(file.path)'"])
+        #expect(try decompress(Array(compressed), codec: .gzip(level: 1), chunk: 3000) == Self.sample)
+    }
+
+    @Test func anEmptyStreamRoundTrips() throws {
+        let compressed = try compress([], codec: .gzip(level: 1), chunk: 10)
+        #expect(!compressed.isEmpty)  // header and trailer
+        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 10) == [])
+    }
+
+    @Test func aTruncatedStreamIsAnError() throws {
+        let compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
+        #expect(throws: CompressionError.self) {
+            try decompress(Array(compressed.dropLast(9)), codec: .gzip(level: 1), chunk: 4096)
+        }
+    }
+
+    @Test func aFlippedByteIsAnError() throws {
+        var compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
+        compressed[compressed.count / 2] ^= 0x5A
+        #expect(throws: CompressionError.self) {
+            try decompress(compressed, codec: .gzip(level: 1), chunk: 4096)
+        }
+    }
+
+    @Test func trailingGarbageIsAnError() throws {
+        let compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
+        #expect(throws: CompressionError.self) {
+            try decompress(compressed + [1, 2, 3], codec: .gzip(level: 1), chunk: 4096)
+        }
+    }
+
+    @Test func noneIsThePlainBytes() throws {
+        #expect(try compress(Self.sample, codec: .none, chunk: 999) == Self.sample)
+    }
+}
+
+@Suite struct CodecParsingTests {
+    @Test func parsesNamesAndLevels() throws {
+        #expect(try Codec(parsing: "gzip") == .gzip(level: Codec.defaultGzipLevel))
+        #expect(try Codec(parsing: "gzip:9") == .gzip(level: 9))
+        #expect(try Codec(parsing: "GZIP:3") == .gzip(level: 3))
+        #expect(try Codec(parsing: "none") == Codec.none)
+        #expect(Codec.gzip(level: 4).description == "gzip:4")
+        #expect(Codec.gzip(level: 4).fileExtension == "gz")
+        #expect(Codec.none.fileExtension == nil)
+    }
+
+    @Test(arguments: ["gzip:0", "gzip:10", "gzip:x", "lz4", "", "none:1"])
+    func refusesWhatItCannotDo(_ text: String) {
+        #expect(throws: (any Error).self) { try Codec(parsing: text) }
+    }
+}
+
+func compress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
+    let compressor = try codec.makeCompressor()
+    var output: [UInt8] = []
+    for start in stride(from: 0, to: input.count, by: chunk) {
+        try input[start..<min(start + chunk, input.count)].withUnsafeBytes { try compressor.compress($0, into: &output) }
+    }
+    try compressor.finish(into: &output)
+    return output
+}
+
+func decompress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
+    let decompressor = try codec.makeDecompressor()
+    var output: [UInt8] = []
+    for start in stride(from: 0, to: input.count, by: chunk) {
+        try input[start..<min(start + chunk, input.count)].withUnsafeBytes { try decompressor.decompress($0, into: &output) }
+    }
+    try decompressor.finish()
+    return output
+}
+
+func run(_ tool: String, _ arguments: [String]) throws -> Data {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: tool)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return data
+}
