@@ -46,6 +46,21 @@ public actor Connection {
         return connection
     }
 
+    /// Connects, runs `body`, and closes the connection whether `body` succeeded or not.
+    @discardableResult
+    public static func with<T>(_ dsn: ConnectionString, options: Options = Options(),
+                               _ body: (Connection) async throws -> T) async throws -> T {
+        let connection = try await connect(dsn, options: options)
+        do {
+            let result = try await body(connection)
+            await connection.close()
+            return result
+        } catch {
+            await connection.close()
+            throw error
+        }
+    }
+
     private func open(_ options: Options) throws {
         // Earlier keywords are defaults: the expanded DSN (dbname, expand_dbname=1) overrides them.
         var keywords = ["fallback_application_name", "connect_timeout"]

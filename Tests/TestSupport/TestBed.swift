@@ -93,15 +93,7 @@ private func dropDatabase(_ name: String, on server: ConnectionString) async thr
 @discardableResult
 public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false,
                               _ body: (Connection) async throws -> T) async throws -> T {
-    let connection = try await Connection.connect(dsn, options: .init(replication: replication))
-    do {
-        let result = try await body(connection)
-        await connection.close()
-        return result
-    } catch {
-        await connection.close()
-        throw error
-    }
+    try await Connection.with(dsn, options: .init(replication: replication), body)
 }
 
 /// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,

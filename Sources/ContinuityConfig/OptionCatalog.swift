@@ -1,0 +1,27 @@
+/// Every setting continuity reads, by its long option name.
+///
+/// The one list that says which names a config file may use and which `CONTINUITY_*`
+/// variables mean something; `Config/continuity.example.yaml` documents each entry and a
+/// test keeps the two in step.
+public enum OptionCatalog {
+    public static let keys: Set<String> = [
+        // Nodes. Passwords only through these keys, PGPASSWORD or .pgpass: never a flag.
+        "source", "target", "source-password", "target-password",
+        // Snapshots and their store.
+        "store", "stack", "jobs", "compression", "fence", "snapshot", "clean", "keep",
+        // Stream.
+        "slot", "publication", "init", "until",
+        // Cutover.
+        "router", "pgbouncer-admin", "max-pause",
+        // Output.
+        "log-level",
+    ]
+
+    /// Settings that hold secrets: allowed in the config file and the environment only.
+    public static let secretKeys: Set<String> = ["source-password", "target-password"]
+
+    /// `max-pause` → `CONTINUITY_MAX_PAUSE`.
+    public static func environmentName(_ key: String) -> String {
+        "CONTINUITY_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+}

@@ -1,0 +1,132 @@
+import ArgumentParser
+
+// The commands of the design's table whose issues have not landed. They parse their options
+// (so scripts can be written against them now) and say plainly that they are not built yet.
+
+struct Snapshot: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Take a consistent, compressed, verifiable snapshot into a store (not built yet).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: ArgumentHelp("The node to snapshot.", valueName: "dsn")) var source: String?
+    @Option(help: ArgumentHelp("file:///dir or s3://bucket/prefix?endpoint=…&region=…", valueName: "url")) var store: String?
+    @Option(help: ArgumentHelp("The stack the snapshot belongs to.", valueName: "name")) var stack: String?
+    @Option(help: "Parallel connections (default: the number of cores).") var jobs: Int?
+    @Option(help: ArgumentHelp("gzip[:LEVEL] or none.", valueName: "codec")) var compression: String?
+    @Option(help: ArgumentHelp("readonly, pgbouncer or none: stop writes before the snapshot.", valueName: "fence")) var fence: String?
+
+    func run() async throws { try await CommandRunner.run("snapshot", common) { _ in throw NotBuiltYet(command: "snapshot") } }
+}
+
+struct Restore: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Load a snapshot into an empty database (not built yet).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: ArgumentHelp("The database to load into.", valueName: "dsn")) var target: String?
+    @Option(help: ArgumentHelp("Where the snapshots are.", valueName: "url")) var store: String?
+    @Option(help: ArgumentHelp("Whose snapshot to restore.", valueName: "name")) var stack: String?
+    @Option(help: ArgumentHelp("A snapshot id, or latest.", valueName: "id")) var snapshot: String?
+    @Option(help: "Parallel connections.") var jobs: Int?
+    @Flag(help: "Replace what the target database holds.") var clean = false
+
+    func run() async throws { try await CommandRunner.run("restore", common) { _ in throw NotBuiltYet(command: "restore") } }
+}
+
+struct Snapshots: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The catalogue of snapshots: list, show, verify, prune (not built yet).",
+        subcommands: [List.self, Show.self, Verify.self, Prune.self])
+
+    struct StoreOptions: ParsableArguments {
+        @Option(help: ArgumentHelp("Where the snapshots are.", valueName: "url")) var store: String?
+        @Option(help: ArgumentHelp("Only this stack's snapshots.", valueName: "name")) var stack: String?
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List snapshots, newest first.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var store: StoreOptions
+        func run() async throws { try await CommandRunner.run("snapshots list", common) { _ in throw NotBuiltYet(command: "snapshots list") } }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one snapshot's manifest.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The snapshot id.") var id: String
+        func run() async throws { try await CommandRunner.run("snapshots show", common) { _ in throw NotBuiltYet(command: "snapshots show") } }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Re-read every part and check its checksum and size.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The snapshot id (default: every snapshot of the stack).") var id: String?
+        func run() async throws { try await CommandRunner.run("snapshots verify", common) { _ in throw NotBuiltYet(command: "snapshots verify") } }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete all but the newest N complete snapshots, and leftovers.")
+        @OptionGroup var common: CommonOptions
+        @OptionGroup var store: StoreOptions
+        @Option(help: "How many complete snapshots to keep.") var keep: Int?
+        func run() async throws { try await CommandRunner.run("snapshots prune", common) { _ in throw NotBuiltYet(command: "snapshots prune") } }
+    }
+}
+
+struct Stream: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Tail the active's logical replication stream into the passive (not built yet).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: ArgumentHelp("The active node.", valueName: "dsn")) var source: String?
+    @Option(help: ArgumentHelp("The passive node.", valueName: "dsn")) var target: String?
+    @Option(help: ArgumentHelp("The logical slot on the active.", valueName: "name")) var slot: String?
+    @Option(help: ArgumentHelp("The publication (default: one FOR ALL TABLES).", valueName: "name")) var publication: String?
+    @Option(help: ArgumentHelp("copy: copy every table first; none: the passive already has the data.", valueName: "mode")) var `init`: String?
+    @Option(help: ArgumentHelp("caught-up or an LSN: stop there instead of running until a signal.", valueName: "point")) var until: String?
+
+    func run() async throws { try await CommandRunner.run("stream", common) { _ in throw NotBuiltYet(command: "stream") } }
+}
+
+struct Cutover: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Pause writes, let the passive catch up, promote it, repoint traffic (not built yet).")
+    @OptionGroup var common: CommonOptions
+    @Option(help: ArgumentHelp("The active node.", valueName: "dsn")) var source: String?
+    @Option(help: ArgumentHelp("The passive node to promote.", valueName: "dsn")) var target: String?
+    @Option(help: ArgumentHelp("pgbouncer or the path of a hook script.", valueName: "router")) var router: String?
+    @Option(help: ArgumentHelp("PgBouncer's admin console.", valueName: "dsn")) var pgbouncerAdmin: String?
+    @Option(help: ArgumentHelp("Longest pause clients may see, e.g. 5s.", valueName: "duration")) var maxPause: String?
+
+    func run() async throws { try await CommandRunner.run("cutover", common) { _ in throw NotBuiltYet(command: "cutover") } }
+}
+
+struct Hook: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What infrastructure lifecycle hooks call (not built yet).",
+        subcommands: [PreDestroy.self, PostCreate.self])
+
+    struct PreDestroy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Before a stack is destroyed: fence and snapshot.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: ArgumentHelp("The stack being destroyed.", valueName: "name")) var stack: String?
+        func run() async throws { try await CommandRunner.run("hook pre-destroy", common) { _ in throw NotBuiltYet(command: "hook pre-destroy") } }
+    }
+
+    struct PostCreate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "After a stack is created: restore its newest snapshot.")
+        @OptionGroup var common: CommonOptions
+        @Option(help: ArgumentHelp("The stack just created.", valueName: "name")) var stack: String?
+        func run() async throws { try await CommandRunner.run("hook post-create", common) { _ in throw NotBuiltYet(command: "hook post-create") } }
+    }
+}
+
+struct Drill: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "A full disaster-recovery rehearsal with a report (not built yet).")
+    @OptionGroup var common: CommonOptions
+    @Flag(help: "Run against a throwaway sandbox instead of the configured nodes.") var sandbox = false
+
+    func run() async throws { try await CommandRunner.run("drill", common) { _ in throw NotBuiltYet(command: "drill") } }
+}
+
+struct Agent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The long-running sidecar: schedules, stream, hook endpoint, metrics (not built yet).")
+    @OptionGroup var common: CommonOptions
+
+    func run() async throws { try await CommandRunner.run("agent", common) { _ in throw NotBuiltYet(command: "agent") } }
+}
