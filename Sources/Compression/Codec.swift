@@ -20,8 +20,10 @@ public enum Codec: Equatable, Sendable, CustomStringConvertible {
     case gzip(level: Int)
     case none
 
-    /// Level 1 by default: on COPY text it keeps most of level 6's ratio at several times
-    /// its speed, and a snapshot taken before a stack is destroyed is on the clock.
+    /// Level 1 by default. Measured with zlib 1.2.13 on 98 MB of low-redundancy COPY text:
+    /// level 1 wrote 43.1 MB in 1.6 s, level 6 38.4 MB in 3.5 s, so 2.2x the speed for 12%
+    /// more bytes; on pgbench_accounts the sizes were equal. A snapshot taken before a stack
+    /// is destroyed is on the clock. (README, "Choices", has the commands.)
     public static let defaultGzipLevel = 1
 
     public init(parsing text: String) throws(UsageError) {

@@ -1,0 +1,23 @@
+# Multi-stage: build with the Swift toolchain, run on a slim Debian with libpq, zlib and the
+# PostgreSQL 15 client tools (pg_dump), as a non-root user.
+FROM swift:6.1-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libzstd-dev pkg-config \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+COPY Tests ./Tests
+RUN swift build -c release --product continuity --static-swift-stdlib \
+ && install -D "$(swift build -c release --show-bin-path)/continuity" /out/continuity
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libpq5 zlib1g libzstd1 postgresql-client-15 ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --create-home --home-dir /home/continuity continuity
+COPY --from=build /out/continuity /usr/local/bin/continuity
+USER continuity
+WORKDIR /home/continuity
+ENTRYPOINT ["continuity"]
+CMD ["--help"]
