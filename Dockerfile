@@ -1,6 +1,6 @@
 # Multi-stage: build with the Swift toolchain, run on a slim Debian with libpq, zlib and the
 # PostgreSQL 15 client tools (pg_dump), as a non-root user.
-FROM swift:6.1-bookworm AS build
+FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libzstd-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
