@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OperatorErrors
 
 @main
 struct Continuity: AsyncParsableCommand {
@@ -30,7 +31,7 @@ struct Continuity: AsyncParsableCommand {
         } catch {
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(ExitStatusCode.badInput)
+                Foundation.exit(ExitStatus.badInput.rawValue)
             }
             exit(withError: error)
         }
@@ -39,8 +40,4 @@ struct Continuity: AsyncParsableCommand {
 
 enum ContinuityVersion {
     static let current = "0.1.0"
-}
-
-enum ExitStatusCode {
-    static let badInput: Int32 = 2
 }

@@ -3,7 +3,19 @@ import ArgumentParser
 // The commands of the design's table whose issues have not landed. They parse their options
 // (so scripts can be written against them now) and say plainly that they are not built yet.
 
-struct Snapshot: AsyncParsableCommand {
+protocol PendingCommand: AsyncParsableCommand {
+    /// As the operator types it: `snapshots list`.
+    static var path: String { get }
+    var common: CommonOptions { get }
+}
+
+extension PendingCommand {
+    func run() async throws {
+        try await CommandRunner.run(Self.path, common) { _ in throw NotBuiltYet(command: Self.path) }
+    }
+}
+
+struct Snapshot: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Take a consistent, compressed, verifiable snapshot into a store (not built yet).")
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("The node to snapshot.", valueName: "dsn")) var source: String?
@@ -13,10 +25,10 @@ struct Snapshot: AsyncParsableCommand {
     @Option(help: ArgumentHelp("gzip[:LEVEL] or none.", valueName: "codec")) var compression: String?
     @Option(help: ArgumentHelp("readonly, pgbouncer or none: stop writes before the snapshot.", valueName: "fence")) var fence: String?
 
-    func run() async throws { try await CommandRunner.run("snapshot", common) { _ in throw NotBuiltYet(command: "snapshot") } }
+    static let path = "snapshot"
 }
 
-struct Restore: AsyncParsableCommand {
+struct Restore: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Load a snapshot into an empty database (not built yet).")
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("The database to load into.", valueName: "dsn")) var target: String?
@@ -26,7 +38,7 @@ struct Restore: AsyncParsableCommand {
     @Option(help: "Parallel connections.") var jobs: Int?
     @Flag(help: "Replace what the target database holds.") var clean = false
 
-    func run() async throws { try await CommandRunner.run("restore", common) { _ in throw NotBuiltYet(command: "restore") } }
+    static let path = "restore"
 }
 
 struct Snapshots: AsyncParsableCommand {
@@ -39,39 +51,39 @@ struct Snapshots: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Only this stack's snapshots.", valueName: "name")) var stack: String?
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: PendingCommand {
         static let configuration = CommandConfiguration(abstract: "List snapshots, newest first.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var store: StoreOptions
-        func run() async throws { try await CommandRunner.run("snapshots list", common) { _ in throw NotBuiltYet(command: "snapshots list") } }
+        static let path = "snapshots list"
     }
 
-    struct Show: AsyncParsableCommand {
+    struct Show: PendingCommand {
         static let configuration = CommandConfiguration(abstract: "Show one snapshot's manifest.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot id.") var id: String
-        func run() async throws { try await CommandRunner.run("snapshots show", common) { _ in throw NotBuiltYet(command: "snapshots show") } }
+        static let path = "snapshots show"
     }
 
-    struct Verify: AsyncParsableCommand {
+    struct Verify: PendingCommand {
         static let configuration = CommandConfiguration(abstract: "Re-read every part and check its checksum and size.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var store: StoreOptions
         @Argument(help: "The snapshot id (default: every snapshot of the stack).") var id: String?
-        func run() async throws { try await CommandRunner.run("snapshots verify", common) { _ in throw NotBuiltYet(command: "snapshots verify") } }
+        static let path = "snapshots verify"
     }
 
-    struct Prune: AsyncParsableCommand {
+    struct Prune: PendingCommand {
         static let configuration = CommandConfiguration(abstract: "Delete all but the newest N complete snapshots, and leftovers.")
         @OptionGroup var common: CommonOptions
         @OptionGroup var store: StoreOptions
         @Option(help: "How many complete snapshots to keep.") var keep: Int?
-        func run() async throws { try await CommandRunner.run("snapshots prune", common) { _ in throw NotBuiltYet(command: "snapshots prune") } }
+        static let path = "snapshots prune"
     }
 }
 
-struct Stream: AsyncParsableCommand {
+struct Stream: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Tail the active's logical replication stream into the passive (not built yet).")
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("The active node.", valueName: "dsn")) var source: String?
@@ -81,10 +93,10 @@ struct Stream: AsyncParsableCommand {
     @Option(help: ArgumentHelp("copy: copy every table first; none: the passive already has the data.", valueName: "mode")) var `init`: String?
     @Option(help: ArgumentHelp("caught-up or an LSN: stop there instead of running until a signal.", valueName: "point")) var until: String?
 
-    func run() async throws { try await CommandRunner.run("stream", common) { _ in throw NotBuiltYet(command: "stream") } }
+    static let path = "stream"
 }
 
-struct Cutover: AsyncParsableCommand {
+struct Cutover: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Pause writes, let the passive catch up, promote it, repoint traffic (not built yet).")
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("The active node.", valueName: "dsn")) var source: String?
@@ -93,7 +105,7 @@ struct Cutover: AsyncParsableCommand {
     @Option(help: ArgumentHelp("PgBouncer's admin console.", valueName: "dsn")) var pgbouncerAdmin: String?
     @Option(help: ArgumentHelp("Longest pause clients may see, e.g. 5s.", valueName: "duration")) var maxPause: String?
 
-    func run() async throws { try await CommandRunner.run("cutover", common) { _ in throw NotBuiltYet(command: "cutover") } }
+    static let path = "cutover"
 }
 
 struct Hook: AsyncParsableCommand {
@@ -101,32 +113,32 @@ struct Hook: AsyncParsableCommand {
         abstract: "What infrastructure lifecycle hooks call (not built yet).",
         subcommands: [PreDestroy.self, PostCreate.self])
 
-    struct PreDestroy: AsyncParsableCommand {
+    struct PreDestroy: PendingCommand {
         static let configuration = CommandConfiguration(abstract: "Before a stack is destroyed: fence and snapshot.")
         @OptionGroup var common: CommonOptions
         @Option(help: ArgumentHelp("The stack being destroyed.", valueName: "name")) var stack: String?
-        func run() async throws { try await CommandRunner.run("hook pre-destroy", common) { _ in throw NotBuiltYet(command: "hook pre-destroy") } }
+        static let path = "hook pre-destroy"
     }
 
-    struct PostCreate: AsyncParsableCommand {
+    struct PostCreate: PendingCommand {
         static let configuration = CommandConfiguration(abstract: "After a stack is created: restore its newest snapshot.")
         @OptionGroup var common: CommonOptions
         @Option(help: ArgumentHelp("The stack just created.", valueName: "name")) var stack: String?
-        func run() async throws { try await CommandRunner.run("hook post-create", common) { _ in throw NotBuiltYet(command: "hook post-create") } }
+        static let path = "hook post-create"
     }
 }
 
-struct Drill: AsyncParsableCommand {
+struct Drill: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "A full disaster-recovery rehearsal with a report (not built yet).")
     @OptionGroup var common: CommonOptions
     @Flag(help: "Run against a throwaway sandbox instead of the configured nodes.") var sandbox = false
 
-    func run() async throws { try await CommandRunner.run("drill", common) { _ in throw NotBuiltYet(command: "drill") } }
+    static let path = "drill"
 }
 
-struct Agent: AsyncParsableCommand {
+struct Agent: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "The long-running sidecar: schedules, stream, hook endpoint, metrics (not built yet).")
     @OptionGroup var common: CommonOptions
 
-    func run() async throws { try await CommandRunner.run("agent", common) { _ in throw NotBuiltYet(command: "agent") } }
+    static let path = "agent"
 }
