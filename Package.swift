@@ -18,11 +18,15 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"])]),
 
         // What an operator sees when something goes wrong: exit statuses and one-line errors.
         .target(name: "OperatorErrors"),
         // The PostgreSQL client layer: the only code that talks to libpq.
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "OperatorErrors"]),
+        // SHA-256 and HMAC (OpenSSL libcrypto) for part checksums and request signing.
+        .target(name: "Checksum", dependencies: ["CCrypto"]),
         // Streaming codecs (gzip now) behind one interface.
         .target(name: "Compression", dependencies: ["CZlib", "OperatorErrors"]),
         // flag > CONTINUITY_* variable > config file.
@@ -40,6 +44,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+        .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),
