@@ -29,6 +29,10 @@ let package = Package(
         .target(name: "Checksum", dependencies: ["CCrypto"]),
         // Streaming codecs (gzip now) behind one interface.
         .target(name: "Compression", dependencies: ["CZlib", "OperatorErrors"]),
+        // Snapshot format v1: the manifest, ids and where each object lives.
+        .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
+        // The snapshot store interface and its drivers.
+        .target(name: "SnapshotStore", dependencies: ["OperatorErrors"]),
         // flag > CONTINUITY_* variable > config file.
         .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
         // `continuity check`: preflight findings for a source and target.
@@ -45,6 +49,8 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
+        .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
+        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),

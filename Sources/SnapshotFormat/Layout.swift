@@ -1,0 +1,56 @@
+import Foundation
+import OperatorErrors
+
+/// A snapshot's id: its start time in UTC, then a random suffix, so ids sort by time as text
+/// and two snapshots started in the same second do not collide. `20261123T104512Z-3f9a`.
+public struct SnapshotID: RawRepresentable, Codable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init?(rawValue: String) {
+        let pattern = #/^\d{8}T\d{6}Z-[0-9a-f]{4}$/#
+        guard rawValue.wholeMatch(of: pattern) != nil else { return nil }
+        self.rawValue = rawValue
+    }
+
+    public static func new(at date: Date = Date()) -> SnapshotID {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return SnapshotID(rawValue: formatter.string(from: date) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix)!
+    }
+
+    public static func < (lhs: SnapshotID, rhs: SnapshotID) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { rawValue }
+}
+
+/// Where each object of a snapshot lives inside a store:
+/// `<stack>/<id>/manifest.json`, `…/schema/pre-data.sql`, `…/data/<oid>.<part>.copy[.ext]`.
+public struct SnapshotLayout: Sendable {
+    public let stack: String
+    public let id: SnapshotID
+
+    public init(stack: String, id: SnapshotID) {
+        self.stack = stack
+        self.id = id
+    }
+
+    public var directory: String { "\(stack)/\(id)" }
+    public var manifest: String { "\(directory)/manifest.json" }
+    public var preData: String { "\(directory)/schema/pre-data.sql" }
+    public var postData: String { "\(directory)/schema/post-data.sql" }
+
+    public func part(table oid: UInt32, index: Int, fileExtension: String?) -> String {
+        "\(directory)/data/\(oid).\(index).copy" + (fileExtension.map { ".\($0)" } ?? "")
+    }
+
+    /// Stack names become path segments and object keys: keep them plain.
+    public static func validate(stack: String) throws(UsageError) {
+        let allowed = stack.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        guard !stack.isEmpty, stack.count <= 100, allowed, !stack.hasPrefix(".") else {
+            throw UsageError("stack name '\(stack)' is not usable",
+                             fix: "use letters, digits, '.', '_' and '-' (at most 100, not starting with '.'), e.g. orders-db")
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import SnapshotStore
+import Testing
+
+/// The contract every store driver meets. Each driver's suite runs these against a real backend.
+enum StoreContract {
+    static func writesAreInvisibleUntilCommitted(_ store: any SnapshotStore) throws {
+        let writer = try store.makeWriter("s/1/data/1.0.copy.gz")
+        try [UInt8](repeating: 7, count: 1000).withUnsafeBytes { try writer.write($0) }
+        #expect(try store.list(prefix: "s/1/").allSatisfy { $0.isLeftover })
+        #expect(throws: StoreError.self) { try store.makeReader("s/1/data/1.0.copy.gz") }
+        try writer.commit()
+        let objects = try store.list(prefix: "s/1/")
+        #expect(objects == [StoredObject(key: "s/1/data/1.0.copy.gz", size: 1000, isLeftover: false)])
+    }
+
+    static func readsBackInChunks(_ store: any SnapshotStore) throws {
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        try store.put("s/2/big", bytes)
+        let reader = try store.makeReader("s/2/big")
+        var back: [UInt8] = []
+        var calls = 0
+        while try reader.read(into: &back, limit: 65536) { calls += 1 }
+        #expect(back == bytes)
+        #expect(calls >= 5)
+    }
+
+    static func abortLeavesNothing(_ store: any SnapshotStore) throws {
+        let writer = try store.makeWriter("s/3/x")
+        try [UInt8](repeating: 1, count: 10).withUnsafeBytes { try writer.write($0) }
+        writer.abort()
+        #expect(try store.list(prefix: "s/3/").isEmpty)
+    }
+
+    static func listsByPrefixAndDeletes(_ store: any SnapshotStore) throws {
+        try store.put("a/1/manifest.json", [1])
+        try store.put("a/2/manifest.json", [2, 2])
+        try store.put("b/1/manifest.json", [3])
+        #expect(try store.list(prefix: "a/").map(\.key) == ["a/1/manifest.json", "a/2/manifest.json"])
+        try store.delete("a/1/manifest.json")
+        #expect(try store.list(prefix: "a/").map(\.key) == ["a/2/manifest.json"])
+        #expect(try store.get("a/2/manifest.json") == [2, 2])
+        try store.delete("a/1/manifest.json")  // deleting what is gone is fine
+    }
+
+    static func aMissingObjectIsNotFound(_ store: any SnapshotStore) throws {
+        let error = #expect(throws: StoreError.self) { try store.get("nope/manifest.json") }
+        #expect(error?.kind == .notFound)
+    }
+
+    static let all: [(String, @Sendable (any SnapshotStore) throws -> Void)] = [
+        ("writesAreInvisibleUntilCommitted", writesAreInvisibleUntilCommitted),
+        ("readsBackInChunks", readsBackInChunks),
+        ("abortLeavesNothing", abortLeavesNothing),
+        ("listsByPrefixAndDeletes", listsByPrefixAndDeletes),
+        ("aMissingObjectIsNotFound", aMissingObjectIsNotFound),
+    ]
+}
+
+@Suite struct FileStoreTests {
+    @Test(arguments: StoreContract.all.map(\.0))
+    func meetsTheStoreContract(_ name: String) throws {
+        try withTemporaryDirectory { directory in
+            try StoreContract.all.first { $0.0 == name }!.1(try FileStore(root: directory))
+        }
+    }
+
+    @Test func aLeftoverFromACrashIsFlagged() throws {
+        try withTemporaryDirectory { directory in
+            let store = try FileStore(root: directory)
+            let writer = try store.makeWriter("s/1/data/1.0.copy.gz")
+            try [UInt8](repeating: 1, count: 5).withUnsafeBytes { try writer.write($0) }
+            // No commit and no abort: what a kill -9 leaves behind.
+            let objects = try store.list(prefix: "s/")
+            #expect(objects.count == 1 && objects[0].isLeftover && objects[0].key.hasPrefix("s/1/data/1.0.copy.gz.partial-"))
+            withExtendedLifetime(writer) {}
+        }
+    }
+
+    @Test func opensFromAURLAndRefusesBadOnes() throws {
+        try withTemporaryDirectory { directory in
+            let store = try StoreURL.open("file://\(directory)")
+            #expect(store.location == "file://\(directory)")
+        }
+        #expect(throws: StoreError.self) { try StoreURL.open("file:///no/such/dir/anywhere") }
+        let scheme = #expect(throws: StoreError.self) { try StoreURL.open("ftp://x/y") }
+        #expect(scheme?.status == .badInput)
+        #expect(throws: StoreError.self) { try StoreURL.open("file://host/path") }
+    }
+}
+
+func withTemporaryDirectory(_ body: (String) throws -> Void) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-store-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try body(directory)
+}
