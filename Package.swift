@@ -33,6 +33,11 @@ let package = Package(
         .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
         // The snapshot store interface and its drivers.
         .target(name: "SnapshotStore", dependencies: ["OperatorErrors"]),
+        // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
+        .target(name: "Snapshotting", dependencies: [
+            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // flag > CONTINUITY_* variable > config file.
         .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
         // `continuity check`: preflight findings for a source and target.
@@ -40,6 +45,7 @@ let package = Package(
         // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
+            "SnapshotFormat", "SnapshotStore", "Snapshotting",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -108,6 +108,12 @@ public actor Connection {
         executor.shutdown()
     }
 
+    /// Runs `body` on this connection's thread, where it may block: a COPY feeding a
+    /// compressor and a store writer runs whole here, its state never leaving the thread.
+    public func perform<T: Sendable>(_ body: @Sendable (isolated Connection) throws -> T) throws -> T {
+        try body(self)
+    }
+
     /// Asks the server to cancel whatever this connection is running. Callable from anywhere;
     /// the running call then fails with SQLSTATE 57014.
     public nonisolated func cancel() {

@@ -44,6 +44,12 @@ public struct ConnectionString: Sendable, CustomStringConvertible, Equatable {
         ConnectionString(parameters: parameters.filter { $0.key != key } + [(key, value)])
     }
 
+    /// The same connection without one parameter: the password, before a DSN goes into a
+    /// child process's arguments (the password then travels in PGPASSWORD).
+    public func removing(_ key: String) -> ConnectionString {
+        ConnectionString(parameters: parameters.filter { $0.key != key })
+    }
+
     /// The same connection aimed at another database on the same server.
     public func database(_ name: String) -> ConnectionString { setting("dbname", to: name) }
 

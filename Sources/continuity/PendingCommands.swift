@@ -15,19 +15,6 @@ extension PendingCommand {
     }
 }
 
-struct Snapshot: PendingCommand {
-    static let configuration = CommandConfiguration(abstract: "Take a consistent, compressed, verifiable snapshot into a store (not built yet).")
-    @OptionGroup var common: CommonOptions
-    @Option(help: ArgumentHelp("The node to snapshot.", valueName: "dsn")) var source: String?
-    @Option(help: ArgumentHelp("file:///dir or s3://bucket/prefix?endpoint=…&region=…", valueName: "url")) var store: String?
-    @Option(help: ArgumentHelp("The stack the snapshot belongs to.", valueName: "name")) var stack: String?
-    @Option(help: "Parallel connections (default: the number of cores).") var jobs: Int?
-    @Option(help: ArgumentHelp("gzip[:LEVEL] or none.", valueName: "codec")) var compression: String?
-    @Option(help: ArgumentHelp("readonly, pgbouncer or none: stop writes before the snapshot.", valueName: "fence")) var fence: String?
-
-    static let path = "snapshot"
-}
-
 struct Restore: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Load a snapshot into an empty database (not built yet).")
     @OptionGroup var common: CommonOptions

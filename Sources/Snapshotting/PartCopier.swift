@@ -1,0 +1,49 @@
+import Checksum
+import Compression
+import PostgresClient
+import SnapshotFormat
+import SnapshotStore
+
+/// One part of one table: COPY out, compress, hash, write to the store — streamed chunk by
+/// chunk on the connection's thread, so memory stays flat however large the part is.
+enum PartCopier {
+    struct Output: Sendable {
+        let rows: Int64
+        let rawBytes: Int64
+        let storedBytes: Int64
+        let sha256: String
+    }
+
+    static func copy(_ sql: String, on connection: Connection, codec: Codec,
+                     store: any SnapshotStore, key: String) async throws -> Output {
+        try await connection.perform { connection in
+            let writer = try store.makeWriter(key)
+            do {
+                let compressor = try codec.makeCompressor()
+                let hasher = SHA256Hasher()
+                var compressed: [UInt8] = []
+                var stored: Int64 = 0
+                func flush() throws {
+                    guard !compressed.isEmpty else { return }
+                    try compressed.withUnsafeBytes { bytes in
+                        hasher.update(bytes)
+                        try writer.write(bytes)
+                    }
+                    stored += Int64(compressed.count)
+                    compressed.removeAll(keepingCapacity: true)
+                }
+                let summary = try connection.copyOut(sql) { chunk in
+                    try compressor.compress(chunk, into: &compressed)
+                    try flush()
+                }
+                try compressor.finish(into: &compressed)
+                try flush()
+                try writer.commit()
+                return Output(rows: summary.rows, rawBytes: summary.bytes, storedBytes: stored, sha256: hasher.finish().hex)
+            } catch {
+                writer.abort()
+                throw error
+            }
+        }
+    }
+}

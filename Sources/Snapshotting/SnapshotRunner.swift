@@ -1,0 +1,160 @@
+import Compression
+import Foundation
+import Logging
+import PostgresClient
+import SnapshotFormat
+import SnapshotStore
+
+public struct SnapshotOptions: Sendable {
+    public var source: ConnectionString
+    public var store: any SnapshotStore
+    public var stack: String
+    public var jobs: Int
+    public var codec: Codec
+    /// 16384 blocks of 8 KiB: parts of about 128 MiB of heap, so big tables spread over jobs.
+    public var blocksPerPart: Int64 = 16384
+    public var toolVersion: String
+
+    public init(source: ConnectionString, store: any SnapshotStore, stack: String, jobs: Int, codec: Codec, toolVersion: String) {
+        self.source = source
+        self.store = store
+        self.stack = stack
+        self.jobs = jobs
+        self.codec = codec
+        self.toolVersion = toolVersion
+    }
+}
+
+/// `continuity snapshot`: every COPY and both pg_dump runs read one exported snapshot; parts
+/// go to the store in parallel; the manifest is written last, so until it exists the
+/// snapshot does not either. On failure what was written is removed (best effort; `snapshots
+/// prune` removes anything a crash leaves).
+public enum SnapshotRunner {
+    public static func take(_ options: SnapshotOptions, logger: Logger) async throws -> Manifest {
+        let startedAt = Date()
+        let layout = SnapshotLayout(stack: options.stack, id: SnapshotID.new(at: startedAt))
+        let coordinator = try await Connection.connect(options.source)
+        do {
+            let manifest = try await take(options, layout: layout, startedAt: startedAt, coordinator: coordinator, logger: logger)
+            await coordinator.close()
+            return manifest
+        } catch {
+            await coordinator.close()
+            try? await Blocking.run { [store = options.store] in
+                for object in try store.list(prefix: layout.directory + "/") { try store.delete(object.key) }
+            }
+            throw error
+        }
+    }
+
+    private static func take(_ options: SnapshotOptions, layout: SnapshotLayout, startedAt: Date,
+                             coordinator: Connection, logger: Logger) async throws -> Manifest {
+        try await coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        let head = try await coordinator.query("""
+            SELECT pg_export_snapshot() AS snapshot,
+                   CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn,
+                   current_database() AS database, current_setting('server_version') AS version,
+                   current_setting('server_version_num')::int AS version_number,
+                   (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier
+            """).rows[0]
+        let snapshot: String = try head.decode("snapshot")
+        let tables = try await SourceCatalogue.tables(coordinator)
+        var sequences: [Manifest.Sequence] = []
+        for sequence in try await SourceCatalogue.sequences(coordinator) {
+            let row = try await coordinator.query(
+                "SELECT last_value, is_called FROM \(quoteIdentifier(sequence.schema)).\(quoteIdentifier(sequence.name))").rows[0]
+            sequences.append(.init(schema: sequence.schema, name: sequence.name,
+                                   lastValue: try row.decode("last_value"), isCalled: try row.decode("is_called")))
+        }
+
+        let work = tables.flatMap { table in
+            let plan = PartPlan(blocks: table.blocks, blocksPerPart: options.blocksPerPart)
+            return plan.ranges.enumerated().map { index, range in
+                PartJob(table: table, index: index, condition: plan.condition(index),
+                        blocks: max(1, (range.end ?? max(table.blocks, range.first + 1)) - range.first))
+            }
+        }
+        let progress = SnapshotProgress(parts: work, logger: logger)
+        logger.info("snapshot \(layout.id) of \(options.source.shortDescription): \(tables.count) tables in \(work.count) parts, \(options.jobs) jobs, \(options.codec)")
+
+        async let preData = SchemaDump.dump(.preData, source: options.source, snapshot: snapshot,
+                                            store: options.store, key: layout.preData)
+        async let postData = SchemaDump.dump(.postData, source: options.source, snapshot: snapshot,
+                                             store: options.store, key: layout.postData)
+        let parts = try await copyParts(work, options: options, layout: layout, snapshot: snapshot, progress: progress)
+        let schema = Manifest.SchemaFiles(preData: try await preData, postData: try await postData)
+
+        let manifest = Manifest(
+            toolVersion: options.toolVersion, stack: options.stack, id: layout.id, startedAt: startedAt, finishedAt: Date(),
+            source: .init(serverVersion: try head.decode("version"), serverVersionNumber: try head.decode("version_number"),
+                          systemIdentifier: try head.decode("system_identifier"), database: try head.decode("database")),
+            lsn: try head.decode("lsn"), compression: options.codec.description, schema: schema,
+            tables: tables.map { table in
+                let tableParts = parts.filter { $0.oid == table.oid }.sorted { $0.part.index < $1.part.index }.map(\.part)
+                return Manifest.Table(oid: table.oid, schema: table.schema, name: table.name, columns: table.columns,
+                                      rows: tableParts.reduce(0) { $0 + $1.rows }, parts: tableParts)
+            },
+            sequences: sequences, fence: nil)
+        let encoded = try ManifestCodec.encode(manifest)
+        try await Blocking.run { [store = options.store] in try store.put(layout.manifest, encoded) }
+        try await coordinator.execute("COMMIT")
+        return manifest
+    }
+
+    struct PartJob: Sendable {
+        let table: SourceCatalogue.Table
+        let index: Int
+        let condition: String?
+        /// The part's size estimate, for progress.
+        let blocks: Int64
+
+        var sql: String {
+            let columns = table.columns.joined(separator: ", ")
+            let filter = condition.map { " WHERE \($0)" } ?? ""
+            return "COPY (SELECT \(columns) FROM ONLY \(table.qualifiedName)\(filter)) TO STDOUT"
+        }
+    }
+
+    /// `jobs` connections, each in a transaction on the exported snapshot, take parts from one
+    /// queue, largest tables first, until none are left.
+    private static func copyParts(_ work: [PartJob], options: SnapshotOptions, layout: SnapshotLayout,
+                                  snapshot: String, progress: SnapshotProgress) async throws -> [(oid: UInt32, part: Manifest.Part)] {
+        let queue = WorkQueue(work)
+        return try await withThrowingTaskGroup(of: [(oid: UInt32, part: Manifest.Part)].self) { group in
+            for _ in 0..<max(1, min(options.jobs, work.count)) {
+                group.addTask {
+                    try await Connection.with(options.source) { connection in
+                        try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                        try await connection.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
+                        var done: [(oid: UInt32, part: Manifest.Part)] = []
+                        while let job = await queue.next() {
+                            let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
+                            let output = try await PartCopier.copy(job.sql, on: connection, codec: options.codec,
+                                                                   store: options.store, key: key)
+                            done.append((job.table.oid, Manifest.Part(index: job.index, path: key, rows: output.rows, rawBytes: output.rawBytes,
+                                                                      storedBytes: output.storedBytes, sha256: output.sha256)))
+                            await progress.finished(job, rows: output.rows, rawBytes: output.rawBytes, storedBytes: output.storedBytes)
+                        }
+                        try await connection.execute("COMMIT")
+                        return done
+                    }
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+    }
+}
+
+/// Hands out jobs one at a time to whichever worker asks first.
+actor WorkQueue<Job: Sendable> {
+    private var jobs: [Job]
+    private var position = 0
+
+    init(_ jobs: [Job]) { self.jobs = jobs }
+
+    func next() -> Job? {
+        guard position < jobs.count else { return nil }
+        defer { position += 1 }
+        return jobs[position]
+    }
+}
