@@ -31,11 +31,21 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
         .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
+        // Blocking work off the cooperative pool, and a queue workers take jobs from.
+        .target(name: "Parallelism"),
         // The snapshot store interface and its drivers.
         .target(name: "SnapshotStore", dependencies: ["OperatorErrors"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
         .target(name: "Snapshotting", dependencies: [
-            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors",
+            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Which snapshots a store holds for a stack, and their manifests.
+        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "OperatorErrors"]),
+        // `continuity restore`: verified parts loaded in parallel into an empty database.
+        .target(name: "Restoring", dependencies: [
+            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
+            "Preflight", "OperatorErrors", "Parallelism",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // flag > CONTINUITY_* variable > config file.
@@ -45,7 +55,7 @@ let package = Package(
         // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
-            "SnapshotFormat", "SnapshotStore", "Snapshotting",
+            "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

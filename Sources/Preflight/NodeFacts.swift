@@ -73,10 +73,16 @@ extension NodeFacts {
                 """),
             unloggedTables: try await names(connection, where: "c.relkind = 'r' AND c.relpersistence = 'u'"),
             largeObjects: try settings.decode("large_objects"),
-            userRelations: try await connection.query("""
-                SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(userSchema)
-                """).scalar(Int.self))
+            userRelations: try await userRelationCount(connection))
+    }
+
+    /// Tables, views, sequences and the like in user schemas: zero means an empty database,
+    /// which restore and `--init copy` require.
+    public static func userRelationCount(_ connection: Connection) async throws -> Int {
+        try await connection.query("""
+            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(userSchema)
+            """).scalar(Int.self)
     }
 
     /// Relations in user schemas, not owned by an extension, and not continuity's own bookkeeping.

@@ -1,6 +1,7 @@
 import Checksum
 import Foundation
 import OperatorErrors
+import Parallelism
 import PostgresClient
 import SnapshotFormat
 import SnapshotStore

@@ -1,6 +1,7 @@
 import Compression
 import Foundation
 import Logging
+import Parallelism
 import PostgresClient
 import SnapshotFormat
 import SnapshotStore
@@ -62,7 +63,7 @@ public enum SnapshotRunner {
         var sequences: [Manifest.Sequence] = []
         for sequence in try await SourceCatalogue.sequences(coordinator) {
             let row = try await coordinator.query(
-                "SELECT last_value, is_called FROM \(quoteIdentifier(sequence.schema)).\(quoteIdentifier(sequence.name))").rows[0]
+                "SELECT last_value, is_called FROM \(qualifiedName(sequence.schema, sequence.name))").rows[0]
             sequences.append(.init(schema: sequence.schema, name: sequence.name,
                                    lastValue: try row.decode("last_value"), isCalled: try row.decode("is_called")))
         }
@@ -142,19 +143,5 @@ public enum SnapshotRunner {
             }
             return try await group.reduce(into: []) { $0 += $1 }
         }
-    }
-}
-
-/// Hands out jobs one at a time to whichever worker asks first.
-actor WorkQueue<Job: Sendable> {
-    private var jobs: [Job]
-    private var position = 0
-
-    init(_ jobs: [Job]) { self.jobs = jobs }
-
-    func next() -> Job? {
-        guard position < jobs.count else { return nil }
-        defer { position += 1 }
-        return jobs[position]
     }
 }

@@ -10,7 +10,7 @@ struct SourceCatalogue {
         let columns: [String]
         let blocks: Int64
 
-        var qualifiedName: String { "\(quoteIdentifier(schema)).\(quoteIdentifier(name))" }
+        var qualifiedName: String { PostgresClient.qualifiedName(schema, name) }
     }
 
     struct Sequence: Sendable {
@@ -60,9 +60,4 @@ struct SourceCatalogue {
             ORDER BY 1, 2
             """).rows.map { Sequence(schema: try $0.decode("nspname"), name: try $0.decode("relname")) }
     }
-}
-
-/// Always quotes: a bare name could be a reserved word (`order`) or fold case.
-func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
 }

@@ -15,19 +15,6 @@ extension PendingCommand {
     }
 }
 
-struct Restore: PendingCommand {
-    static let configuration = CommandConfiguration(abstract: "Load a snapshot into an empty database (not built yet).")
-    @OptionGroup var common: CommonOptions
-    @Option(help: ArgumentHelp("The database to load into.", valueName: "dsn")) var target: String?
-    @Option(help: ArgumentHelp("Where the snapshots are.", valueName: "url")) var store: String?
-    @Option(help: ArgumentHelp("Whose snapshot to restore.", valueName: "name")) var stack: String?
-    @Option(help: ArgumentHelp("A snapshot id, or latest.", valueName: "id")) var snapshot: String?
-    @Option(help: "Parallel connections.") var jobs: Int?
-    @Flag(help: "Replace what the target database holds.") var clean = false
-
-    static let path = "restore"
-}
-
 struct Snapshots: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The catalogue of snapshots: list, show, verify, prune (not built yet).",

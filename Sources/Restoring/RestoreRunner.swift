@@ -1,0 +1,144 @@
+import Compression
+import Foundation
+import Logging
+import OperatorErrors
+import Parallelism
+import PostgresClient
+import Preflight
+import SnapshotCatalog
+import SnapshotFormat
+import SnapshotStore
+
+public struct RestoreOptions: Sendable {
+    public var target: ConnectionString
+    public var store: any SnapshotStore
+    public var stack: String
+    /// An id or `latest`.
+    public var snapshot: String
+    public var jobs: Int
+    public var clean: Bool
+    public var toolVersion: String
+
+    public init(target: ConnectionString, store: any SnapshotStore, stack: String, snapshot: String,
+                jobs: Int, clean: Bool, toolVersion: String) {
+        self.target = target
+        self.store = store
+        self.stack = stack
+        self.snapshot = snapshot
+        self.jobs = jobs
+        self.clean = clean
+        self.toolVersion = toolVersion
+    }
+}
+
+/// `continuity restore`: pre-data schema, verified parts in parallel, post-data (indexes,
+/// constraints, triggers), sequences, ANALYZE, and a row in `continuity.restores` saying
+/// which snapshot this database came from.
+public enum RestoreRunner {
+    public static func restore(_ options: RestoreOptions, logger: Logger) async throws -> Manifest {
+        let catalog = SnapshotCatalog(store: options.store)
+        let manifest = try await Blocking.run {
+            let id = try catalog.resolve(options.snapshot, stack: options.stack)
+            return try catalog.manifest(id, stack: options.stack)
+        }
+        guard let codec = try? Codec(parsing: manifest.compression) else {
+            throw UsageError("snapshot \(manifest.id) uses compression \(manifest.compression), which this continuity cannot read",
+                             fix: "restore it with the continuity version that took it (\(manifest.toolVersion))", status: .failed)
+        }
+        let store = options.store
+        let preData = try await Blocking.run { try SchemaScript.read(manifest.schema.preData, from: store) }
+        let postData = try await Blocking.run { try SchemaScript.read(manifest.schema.postData, from: store) }
+
+        try await Connection.with(options.target) { target in
+            try await prepare(target, options: options, needs: preData.extensions, manifest: manifest)
+            logger.info("restoring snapshot \(manifest.id) of stack \(manifest.stack) (\(manifest.totals.rows) rows in \(manifest.totals.parts) parts) into \(options.target.shortDescription)")
+            try await target.execute(preData.sql)
+        }
+        try await loadParts(manifest, options: options, codec: codec, logger: logger)
+        try await Connection.with(options.target) { target in
+            logger.info("building indexes and constraints")
+            try await target.execute(postData.sql)
+            for sequence in manifest.sequences {
+                try await target.execute("SELECT pg_catalog.setval($1, $2, $3)",
+                                         [qualifiedName(sequence.schema, sequence.name), String(sequence.lastValue), sequence.isCalled ? "t" : "f"])
+            }
+            try await target.execute("ANALYZE")
+            try await record(manifest, options: options, on: target)
+        }
+        return manifest
+    }
+
+    /// Refuses a non-empty target unless told `--clean`, and a target lacking an extension
+    /// the schema needs — before any data moves.
+    private static func prepare(_ target: Connection, options: RestoreOptions, needs extensions: [String],
+                                manifest: Manifest) async throws {
+        let relations = try await NodeFacts.userRelationCount(target)
+        if relations > 0 {
+            guard options.clean else {
+                throw UsageError("the target database \(options.target.shortDescription) is not empty (\(relations) tables, views or sequences)",
+                                 fix: "restore into an empty database, or pass --clean to drop what is there first", status: .refused)
+            }
+            try await dropUserSchemas(target)
+        }
+        if !extensions.isEmpty {
+            let available = try await target.query("SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])",
+                                                    ["{" + extensions.map { "\"\($0)\"" }.joined(separator: ",") + "}"])
+                .rows.compactMap { $0["name"] }
+            let missing = extensions.filter { !available.contains($0) }
+            guard missing.isEmpty else {
+                throw UsageError("the target lacks extensions the schema needs: \(missing.joined(separator: ", "))",
+                                 fix: "install them on the target server (their packages, e.g. postgresql-15-<name>), then re-run", status: .refused)
+            }
+        }
+    }
+
+    /// `--clean`: every user schema goes, and `public` comes back as PostgreSQL 15 creates it.
+    private static func dropUserSchemas(_ target: Connection) async throws {
+        let schemas = try await target.query("""
+            SELECT nspname FROM pg_namespace
+            WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'continuity') AND nspname !~ '^pg_'
+            """).rows.compactMap { $0["nspname"] }
+        for schema in schemas { try await target.execute("DROP SCHEMA \(quoteIdentifier(schema)) CASCADE") }
+        try await target.execute("""
+            CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+            COMMENT ON SCHEMA public IS 'standard public schema';
+            GRANT USAGE ON SCHEMA public TO PUBLIC;
+            """)
+    }
+
+    private static func loadParts(_ manifest: Manifest, options: RestoreOptions, codec: Codec, logger: Logger) async throws {
+        let work = manifest.tables.flatMap { table in table.parts.map { (table: table, part: $0) } }
+            .sorted { $0.part.storedBytes > $1.part.storedBytes }
+        let queue = WorkQueue(work)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<max(1, min(options.jobs, work.count)) {
+                group.addTask {
+                    try await Connection.with(options.target) { connection in
+                        // A crash mid-restore means re-running it anyway; the final bookkeeping
+                        // commit is synchronous and flushes everything before it.
+                        try await connection.execute("SET synchronous_commit = off")
+                        while let (table, part) = await queue.next() {
+                            try await PartLoader.load(part, into: table, on: connection, codec: codec, store: options.store)
+                            logger.debug("loaded \(part.path): \(part.rows) rows")
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    private static func record(_ manifest: Manifest, options: RestoreOptions, on target: Connection) async throws {
+        try await target.execute("""
+            CREATE SCHEMA IF NOT EXISTS continuity;
+            CREATE TABLE IF NOT EXISTS continuity.restores (
+                snapshot_id text NOT NULL, stack text NOT NULL, store text NOT NULL, snapshot_lsn pg_lsn NOT NULL,
+                source_system_identifier text NOT NULL, restored_at timestamptz NOT NULL DEFAULT now(), tool_version text NOT NULL)
+            """)
+        try await target.execute("""
+            INSERT INTO continuity.restores (snapshot_id, stack, store, snapshot_lsn, source_system_identifier, tool_version)
+            VALUES ($1, $2, $3, $4, $5, $6)
+            """, [manifest.id.rawValue, manifest.stack, options.store.location, manifest.lsn.description,
+                  manifest.source.systemIdentifier, options.toolVersion])
+    }
+}

@@ -1,0 +1,41 @@
+import Checksum
+import OperatorErrors
+import SnapshotFormat
+import SnapshotStore
+
+/// A pg_dump schema section from the store, checked against the manifest before it is used.
+struct SchemaScript {
+    let sql: String
+
+    static func read(_ file: Manifest.StoredFile, from store: any SnapshotStore) throws -> SchemaScript {
+        let bytes = try store.get(file.path)
+        let digest = SHA256Hasher.hash(bytes).hex
+        guard Int64(bytes.count) == file.bytes, digest == file.sha256 else {
+            throw DamagedPart(path: file.path, reason: "its SHA-256 or size does not match the manifest")
+        }
+        return SchemaScript(sql: withoutRestrictGuards(String(decoding: bytes, as: UTF8.self)))
+    }
+
+    /// pg_dump 15.14 and later (CVE-2025-8714) wraps its output in `\restrict KEY` …
+    /// `\unrestrict KEY`, which tell psql to refuse meta-commands in between. This SQL goes to
+    /// the server through libpq, which interprets no meta-commands at all, so the guard lines
+    /// (and only they, matched by their key) are dropped; any other backslash line stays and
+    /// fails loudly as the syntax error it would be.
+    static func withoutRestrictGuards(_ sql: String) -> String {
+        var lines = sql.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let opening = lines.firstIndex(where: { $0.hasPrefix("\\restrict ") }) else { return sql }
+        let key = lines[opening].dropFirst("\\restrict ".count)
+        lines.remove(at: opening)
+        lines.removeAll { $0 == "\\unrestrict \(key)" }
+        return lines.joined(separator: "\n")
+    }
+
+    /// The extensions the script creates (`CREATE EXTENSION IF NOT EXISTS name …`).
+    var extensions: [String] {
+        sql.split(separator: "\n").compactMap { line in
+            guard let match = line.firstMatch(of: #/^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s;]+)/#) else { return nil }
+            let name = String(match.1)
+            return name.hasPrefix("\"") ? String(name.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : name
+        }
+    }
+}
