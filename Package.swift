@@ -69,6 +69,10 @@ let package = Package(
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
+        .testTarget(name: "SnapshotRestoreTests", dependencies: [
+            "Snapshotting", "Restoring", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),
     ]
 )

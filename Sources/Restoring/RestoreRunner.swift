@@ -35,6 +35,7 @@ public struct RestoreOptions: Sendable {
 /// constraints, triggers), sequences, ANALYZE, and a row in `continuity.restores` saying
 /// which snapshot this database came from.
 public enum RestoreRunner {
+    @discardableResult
     public static func restore(_ options: RestoreOptions, logger: Logger) async throws -> Manifest {
         let catalog = SnapshotCatalog(store: options.store)
         let manifest = try await Blocking.run {
@@ -62,6 +63,7 @@ public enum RestoreRunner {
                 try await target.execute("SELECT pg_catalog.setval($1, $2, $3)",
                                          [qualifiedName(sequence.schema, sequence.name), String(sequence.lastValue), sequence.isCalled ? "t" : "f"])
             }
+            try await refresh(manifest.materializedViews, on: target)
             try await target.execute("ANALYZE")
             try await record(manifest, options: options, on: target)
         }
@@ -125,6 +127,25 @@ public enum RestoreRunner {
                 }
             }
             try await group.waitForAll()
+        }
+    }
+
+    /// Refreshes the views that held data on the source. One may read another, so a view that
+    /// fails because another is still empty is retried after the others; a pass that refreshes
+    /// nothing means a real error, which is then thrown.
+    private static func refresh(_ views: [Manifest.Relation], on target: Connection) async throws {
+        var pending = views
+        while !pending.isEmpty {
+            var failures: [(Manifest.Relation, any Error)] = []
+            for view in pending {
+                do {
+                    try await target.execute("REFRESH MATERIALIZED VIEW \(qualifiedName(view.schema, view.name))")
+                } catch {
+                    failures.append((view, error))
+                }
+            }
+            if failures.count == pending.count, let (_, error) = failures.first { throw error }
+            pending = failures.map(\.0)
         }
     }
 

@@ -20,6 +20,9 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var schema: SchemaFiles
     public var tables: [Table]
     public var sequences: [Sequence]
+    /// Materialized views that held data on the source. pg_dump's schema creates them empty;
+    /// restore refreshes these. Absent in manifests that predate it: read as none.
+    public var materializedViews: [Relation]
     /// How writes were fenced before the snapshot, if they were: the source was left that way.
     public var fence: String?
 
@@ -112,6 +115,16 @@ public struct Manifest: Codable, Equatable, Sendable {
         }
     }
 
+    public struct Relation: Codable, Equatable, Sendable {
+        public var schema: String
+        public var name: String
+
+        public init(schema: String, name: String) {
+            self.schema = schema
+            self.name = name
+        }
+    }
+
     public struct Totals: Codable, Equatable, Sendable {
         public var tables: Int
         public var parts: Int
@@ -130,7 +143,8 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, stack: String, id: SnapshotID,
                 startedAt: Date, finishedAt: Date, source: Source, lsn: LSN, compression: String,
-                schema: SchemaFiles, tables: [Table], sequences: [Sequence], fence: String?) {
+                schema: SchemaFiles, tables: [Table], sequences: [Sequence], materializedViews: [Relation] = [],
+                fence: String?) {
         self.formatVersion = formatVersion
         self.toolVersion = toolVersion
         self.stack = stack
@@ -143,12 +157,13 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.schema = schema
         self.tables = tables
         self.sequences = sequences
+        self.materializedViews = materializedViews
         self.fence = fence
     }
 
     private enum CodingKeys: String, CodingKey {
         case formatVersion, toolVersion, stack, id, startedAt, finishedAt, source, lsn, compression, schema,
-             tables, sequences, fence, totals
+             tables, sequences, materializedViews, fence, totals
     }
 
     public init(from decoder: any Decoder) throws {
@@ -169,6 +184,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         schema = try container.decode(SchemaFiles.self, forKey: .schema)
         tables = try container.decode([Table].self, forKey: .tables)
         sequences = try container.decode([Sequence].self, forKey: .sequences)
+        materializedViews = try container.decodeIfPresent([Relation].self, forKey: .materializedViews) ?? []
         fence = try container.decodeIfPresent(String.self, forKey: .fence)
     }
 
@@ -186,6 +202,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         try container.encode(schema, forKey: .schema)
         try container.encode(tables, forKey: .tables)
         try container.encode(sequences, forKey: .sequences)
+        try container.encode(materializedViews, forKey: .materializedViews)
         try container.encodeIfPresent(fence, forKey: .fence)
         try container.encode(totals, forKey: .totals)
     }

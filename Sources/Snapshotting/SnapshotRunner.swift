@@ -67,6 +67,8 @@ public enum SnapshotRunner {
             sequences.append(.init(schema: sequence.schema, name: sequence.name,
                                    lastValue: try row.decode("last_value"), isCalled: try row.decode("is_called")))
         }
+        let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
+            .map { Manifest.Relation(schema: $0.schema, name: $0.name) }
 
         let work = tables.flatMap { table in
             let plan = PartPlan(blocks: table.blocks, blocksPerPart: options.blocksPerPart)
@@ -95,7 +97,7 @@ public enum SnapshotRunner {
                 return Manifest.Table(oid: table.oid, schema: table.schema, name: table.name, columns: table.columns,
                                       rows: tableParts.reduce(0) { $0 + $1.rows }, parts: tableParts)
             },
-            sequences: sequences, fence: nil)
+            sequences: sequences, materializedViews: materializedViews, fence: nil)
         let encoded = try ManifestCodec.encode(manifest)
         try await Blocking.run { [store = options.store] in try store.put(layout.manifest, encoded) }
         try await coordinator.execute("COMMIT")

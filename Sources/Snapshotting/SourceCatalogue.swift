@@ -52,6 +52,15 @@ struct SourceCatalogue {
                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
         """
 
+    /// Materialized views holding data, which restore must refresh.
+    static func populatedMaterializedViews(_ connection: Connection) async throws -> [(schema: String, name: String)] {
+        try await connection.query("""
+            SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
+            ORDER BY 1, 2
+            """).rows.map { (try $0.decode("nspname"), try $0.decode("relname")) }
+    }
+
     static func sequences(_ connection: Connection) async throws -> [Sequence] {
         try await connection.query("""
             SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -1,0 +1,34 @@
+import PostgresClient
+
+/// Per-table row counts and content digests, and sequence values: two databases with equal
+/// digests hold the same data.
+struct DatabaseDigest: Equatable, CustomStringConvertible {
+    var tables: [String: String]
+    var sequences: [String: String]
+
+    static func of(_ dsn: ConnectionString) async throws -> DatabaseDigest {
+        try await Connection.with(dsn) { connection in
+            var tables: [String: String] = [:]
+            let names = try await connection.query("""
+                SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.relkind IN ('r', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
+                  AND n.nspname !~ '^pg_' ORDER BY 1
+                """).rows.compactMap { $0["name"] }
+            for name in names {
+                let row = try await connection.query(
+                    "SELECT count(*) AS n, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '-') AS digest FROM \(name) t").rows[0]
+                tables[name] = "\(row["n"]!) rows, \(row["digest"]!)"
+            }
+            var sequences: [String: String] = [:]
+            for row in try await connection.query("SELECT format('%I.%I', schemaname, sequencename) AS name, last_value FROM pg_sequences").rows {
+                sequences[row["name"]!] = row["last_value"] ?? "null"
+            }
+            return DatabaseDigest(tables: tables, sequences: sequences)
+        }
+    }
+
+    var description: String {
+        (tables.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+            + sequences.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }).joined(separator: "\n")
+    }
+}

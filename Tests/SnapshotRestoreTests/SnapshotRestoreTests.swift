@@ -1,0 +1,153 @@
+import Compression
+import Foundation
+import Logging
+import OperatorErrors
+import PostgresClient
+import Restoring
+import SnapshotFormat
+import SnapshotStore
+import Snapshotting
+import Testing
+import TestSupport
+
+@Suite struct SnapshotRestoreTests {
+    static let logger = Logger(label: "test")
+
+    @Test(arguments: [Codec.gzip(level: 1), Codec.none])
+    func aRoundTripKeepsEveryTableAndSequence(_ codec: Codec) async throws {
+        try await withRichSource { source in
+            try await withStore { store in
+                var options = SnapshotOptions(source: source, store: store, stack: "rich", jobs: 3, codec: codec, toolVersion: "test")
+                options.blocksPerPart = 64  // force several parts per large table
+                let manifest = try await SnapshotRunner.take(options, logger: Self.logger)
+                #expect(manifest.tables.contains { $0.parts.count > 1 })
+                #expect(manifest.tables.contains { $0.name == "parent_2026" })
+                #expect(!manifest.tables.contains { $0.name == "parent" })  // partitioned parents hold no rows
+                #expect(manifest.tables.first { $0.name == "everything" }?.columns.contains("\"doubled\"") == false)
+
+                try await withTestDatabase(on: TestBed.passive) { target in
+                    try await RestoreRunner.restore(RestoreOptions(target: target, store: store, stack: "rich", snapshot: "latest",
+                                                                   jobs: 3, clean: false, toolVersion: "test"), logger: Self.logger)
+                    let before = try await DatabaseDigest.of(source)
+                    let after = try await DatabaseDigest.of(target)
+                    #expect(before == after, "source:\n\(before)\ntarget:\n\(after)")
+                    #expect(before.tables.count == 9)  // 6 tables, 2 partitions and 1 materialized view hold data
+                    let recorded = try await withConnection(target) {
+                        try await $0.query("SELECT snapshot_id FROM continuity.restores").scalar(String.self)
+                    }
+                    #expect(recorded == manifest.id.rawValue)
+                    // Triggers, foreign keys and generated columns work on the restored database.
+                    try await withConnection(target) { connection in
+                        try await connection.execute("INSERT INTO child (everything_id, label) VALUES (1, 'new')")
+                        #expect(try await connection.query("SELECT count(*) FROM audit").scalar(Int.self) == 1)
+                        await #expect(throws: ServerError.self) {
+                            try await connection.execute("INSERT INTO child (everything_id) VALUES (-1)")
+                        }
+                        let doubled = try await connection.query("INSERT INTO everything (amount) VALUES (21) RETURNING doubled").scalar(String.self)
+                        #expect(doubled == "42.000000")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func aNonEmptyTargetIsRefusedUnlessClean() async throws {
+        try await withRichSource { source in
+            try await withStore { store in
+                _ = try await SnapshotRunner.take(SnapshotOptions(source: source, store: store, stack: "s", jobs: 2, codec: .gzip(level: 1),
+                                                                  toolVersion: "test"), logger: Self.logger)
+                try await withTestDatabase(on: TestBed.passive) { target in
+                    try await withConnection(target) { try await $0.execute("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)") }
+                    var options = RestoreOptions(target: target, store: store, stack: "s", snapshot: "latest", jobs: 2, clean: false, toolVersion: "test")
+                    let refused = await #expect(throws: UsageError.self) { try await RestoreRunner.restore(options, logger: Self.logger) }
+                    #expect(refused?.status == .refused)
+                    let kept = try await withConnection(target) { try await $0.query("SELECT count(*) FROM precious").scalar(Int.self) }
+                    #expect(kept == 1)
+
+                    options.clean = true
+                    try await RestoreRunner.restore(options, logger: Self.logger)
+                    #expect(try await DatabaseDigest.of(source) == DatabaseDigest.of(target))
+                }
+            }
+        }
+    }
+
+    @Test func aDamagedPartStopsTheRestoreAndIsNamed() async throws {
+        try await withDamagedSnapshot({ bytes in bytes[bytes.count / 2] ^= 0x01 }) { error in
+            #expect(error.contains("is damaged"))
+        }
+    }
+
+    @Test func aTruncatedPartStopsTheRestoreAndIsNamed() async throws {
+        try await withDamagedSnapshot({ bytes in bytes.removeLast(bytes.count / 3) }) { error in
+            #expect(error.contains("is damaged"))
+        }
+    }
+
+    /// Snapshot one table, damage its single part on disk, and restore: the part is named, and
+    /// nothing of it (or a record of success) is left in the target.
+    private func withDamagedSnapshot(_ damage: (inout [UInt8]) -> Void, _ check: (String) -> Void) async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) {
+                try await $0.execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 20000) i")
+            }
+            try await withStore { store in
+                let manifest = try await SnapshotRunner.take(SnapshotOptions(source: source, store: store, stack: "d", jobs: 1,
+                                                                             codec: .gzip(level: 1), toolVersion: "test"), logger: Self.logger)
+                let part = try #require(manifest.tables.first?.parts.first)
+                let file = "\((store as! FileStore).root)/\(part.path)"
+                var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
+                damage(&bytes)
+                try Data(bytes).write(to: URL(fileURLWithPath: file))
+
+                try await withTestDatabase(on: TestBed.passive) { target in
+                    do {
+                        try await RestoreRunner.restore(RestoreOptions(target: target, store: store, stack: "d", snapshot: manifest.id.rawValue,
+                                                                       jobs: 1, clean: false, toolVersion: "test"), logger: Self.logger)
+                        Issue.record("a damaged snapshot restored without error")
+                    } catch let error as DamagedPart {
+                        #expect(error.path == part.path)
+                        check(error.description)
+                    }
+                    let left = try await withConnection(target) { connection in
+                        (try await connection.query("SELECT count(*) FROM t").scalar(Int.self),
+                         try await connection.query("SELECT to_regclass('continuity.restores') IS NULL").scalar(Bool.self))
+                    }
+                    #expect(left.0 == 0)
+                    #expect(left.1)
+                }
+            }
+        }
+    }
+
+    @Test func anUnknownOrMissingSnapshotIsAClearError() async throws {
+        try await withStore { store in
+            let empty = await #expect(throws: UsageError.self) {
+                try await RestoreRunner.restore(RestoreOptions(target: TestBed.passive, store: store, stack: "none", snapshot: "latest",
+                                                               jobs: 1, clean: false, toolVersion: "test"), logger: Self.logger)
+            }
+            #expect(empty?.problem.hasPrefix("no snapshot of stack none in file://") == true)
+            let unknown = await #expect(throws: UsageError.self) {
+                try await RestoreRunner.restore(RestoreOptions(target: TestBed.passive, store: store, stack: "none",
+                                                               snapshot: "20260101T000000Z-abcd", jobs: 1, clean: false, toolVersion: "test"),
+                                                logger: Self.logger)
+            }
+            #expect(unknown?.status == .badInput)
+        }
+    }
+}
+
+/// A fresh database on the active with `RichSchema` loaded.
+func withRichSource(_ body: (ConnectionString) async throws -> Void) async throws {
+    try await withTestDatabase(on: TestBed.active) { source in
+        try await withConnection(source) { try await $0.execute(RichSchema.sql) }
+        try await body(source)
+    }
+}
+
+func withStore(_ body: (any SnapshotStore) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-snapshots-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try await body(try FileStore(root: directory))
+}
