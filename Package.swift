@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Which snapshots a store holds for a stack, and their manifests.
-        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "OperatorErrors"]),
+        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "Checksum", "Compression", "OperatorErrors"]),
         // `continuity restore`: verified parts loaded in parallel into an empty database.
         .target(name: "Restoring", dependencies: [
             "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
@@ -69,8 +69,9 @@ let package = Package(
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
+        .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
         .testTarget(name: "SnapshotRestoreTests", dependencies: [
-            "Snapshotting", "Restoring", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
+            "Snapshotting", "Restoring", "SnapshotCatalog", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),

@@ -13,12 +13,22 @@ public struct SnapshotID: RawRepresentable, Codable, Hashable, Comparable, Senda
     }
 
     public static func new(at date: Date = Date()) -> SnapshotID {
+        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
+        return SnapshotID(rawValue: makeFormatter().string(from: date) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix)!
+    }
+
+    /// When the snapshot started, from the id itself.
+    public var startTime: Date? {
+        Self.makeFormatter().date(from: String(rawValue.prefix(16)))
+    }
+
+    /// DateFormatter is not Sendable, so each use makes its own; ids are not made in hot loops.
+    private static func makeFormatter() -> DateFormatter {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let suffix = String(UInt16.random(in: 0...UInt16.max), radix: 16)
-        return SnapshotID(rawValue: formatter.string(from: date) + "-" + String(repeating: "0", count: 4 - suffix.count) + suffix)!
+        return formatter
     }
 
     public static func < (lhs: SnapshotID, rhs: SnapshotID) -> Bool { lhs.rawValue < rhs.rawValue }

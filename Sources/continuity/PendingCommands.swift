@@ -15,48 +15,6 @@ extension PendingCommand {
     }
 }
 
-struct Snapshots: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "The catalogue of snapshots: list, show, verify, prune (not built yet).",
-        subcommands: [List.self, Show.self, Verify.self, Prune.self])
-
-    struct StoreOptions: ParsableArguments {
-        @Option(help: ArgumentHelp("Where the snapshots are.", valueName: "url")) var store: String?
-        @Option(help: ArgumentHelp("Only this stack's snapshots.", valueName: "name")) var stack: String?
-    }
-
-    struct List: PendingCommand {
-        static let configuration = CommandConfiguration(abstract: "List snapshots, newest first.")
-        @OptionGroup var common: CommonOptions
-        @OptionGroup var store: StoreOptions
-        static let path = "snapshots list"
-    }
-
-    struct Show: PendingCommand {
-        static let configuration = CommandConfiguration(abstract: "Show one snapshot's manifest.")
-        @OptionGroup var common: CommonOptions
-        @OptionGroup var store: StoreOptions
-        @Argument(help: "The snapshot id.") var id: String
-        static let path = "snapshots show"
-    }
-
-    struct Verify: PendingCommand {
-        static let configuration = CommandConfiguration(abstract: "Re-read every part and check its checksum and size.")
-        @OptionGroup var common: CommonOptions
-        @OptionGroup var store: StoreOptions
-        @Argument(help: "The snapshot id (default: every snapshot of the stack).") var id: String?
-        static let path = "snapshots verify"
-    }
-
-    struct Prune: PendingCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete all but the newest N complete snapshots, and leftovers.")
-        @OptionGroup var common: CommonOptions
-        @OptionGroup var store: StoreOptions
-        @Option(help: "How many complete snapshots to keep.") var keep: Int?
-        static let path = "snapshots prune"
-    }
-}
-
 struct Stream: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Tail the active's logical replication stream into the passive (not built yet).")
     @OptionGroup var common: CommonOptions

@@ -1,0 +1,79 @@
+import Checksum
+import Compression
+import SnapshotFormat
+import SnapshotStore
+
+/// `snapshots verify`: re-reads every object of a snapshot and checks it against the manifest
+/// without a database: stored size and SHA-256, that the compressed stream is whole, and that
+/// it decompresses to the recorded raw size and row count.
+public enum SnapshotVerifier {
+    public struct Problem: Equatable, Sendable, Codable {
+        public let path: String
+        public let reason: String
+    }
+
+    /// Every problem found; empty means the snapshot is intact.
+    public static func verify(_ manifest: Manifest, in store: any SnapshotStore) -> [Problem] {
+        guard let codec = try? Codec(parsing: manifest.compression) else {
+            return [Problem(path: "manifest.json", reason: "unknown compression \(manifest.compression)")]
+        }
+        var problems: [Problem] = []
+        for file in [manifest.schema.preData, manifest.schema.postData] {
+            if let reason = check(file.path, bytes: file.bytes, sha256: file.sha256, in: store, content: nil) {
+                problems.append(Problem(path: file.path, reason: reason))
+            }
+        }
+        for part in manifest.tables.flatMap(\.parts) {
+            let content = Content(codec: codec, rawBytes: part.rawBytes, rows: part.rows)
+            if let reason = check(part.path, bytes: part.storedBytes, sha256: part.sha256, in: store, content: content) {
+                problems.append(Problem(path: part.path, reason: reason))
+            }
+        }
+        return problems
+    }
+
+    /// What a data part must decompress to.
+    private struct Content {
+        let codec: Codec
+        let rawBytes: Int64
+        let rows: Int64
+    }
+
+    /// Why the object does not match, or nil when it does.
+    private static func check(_ path: String, bytes: Int64, sha256: String, in store: any SnapshotStore,
+                              content: Content?) -> String? {
+        do {
+            let reader = try store.makeReader(path)
+            let hasher = SHA256Hasher()
+            let decompressor = try content?.codec.makeDecompressor()
+            var stored: [UInt8] = [], plain: [UInt8] = []
+            var storedBytes: Int64 = 0, rawBytes: Int64 = 0, rows: Int64 = 0
+            var more = true
+            while more {
+                stored.removeAll(keepingCapacity: true)
+                more = try reader.read(into: &stored, limit: 1 << 18)
+                storedBytes += Int64(stored.count)
+                try stored.withUnsafeBytes { chunk in
+                    hasher.update(chunk)
+                    plain.removeAll(keepingCapacity: true)
+                    try decompressor?.decompress(chunk, into: &plain)
+                }
+                rawBytes += Int64(plain.count)
+                // COPY text escapes newlines inside values, so each newline ends one row.
+                rows += Int64(plain.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
+            }
+            try decompressor?.finish()
+            guard storedBytes == bytes else { return "\(storedBytes) bytes stored, the manifest says \(bytes)" }
+            guard hasher.finish().hex == sha256 else { return "its SHA-256 does not match the manifest" }
+            if let content {
+                guard rawBytes == content.rawBytes else { return "decompresses to \(rawBytes) bytes, the manifest says \(content.rawBytes)" }
+                guard rows == content.rows else { return "holds \(rows) rows, the manifest says \(content.rows)" }
+            }
+            return nil
+        } catch let error as StoreError where error.kind == .notFound {
+            return "missing"
+        } catch {
+            return "\(error)"
+        }
+    }
+}
