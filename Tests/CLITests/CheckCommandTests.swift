@@ -111,7 +111,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [["snapshot"], ["restore"], ["snapshots", "list"], ["stream"], ["cutover"],
+    @Test(arguments: [["stream"], ["cutover"],
                       ["hook", "pre-destroy"], ["hook", "post-create"], ["drill"], ["agent"]])
     func pendingCommandsSaySoAndExitOne(_ arguments: [String]) throws {
         let run = try CommandLineRun.run(arguments)
@@ -120,7 +120,7 @@ import TestSupport
     }
 
     @Test func errorsAreJSONToo() throws {
-        let run = try CommandLineRun.run(["snapshot", "--json"])
+        let run = try CommandLineRun.run(["stream", "--json"])
         #expect(run.status == 1)
         let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let error = document?["error"] as? [String: Any]

@@ -1,0 +1,72 @@
+import Foundation
+import PostgresClient
+import Testing
+import TestSupport
+
+@Suite struct SnapshotCommandTests {
+    @Test func snapshotRestoreAndTheCatalogueFromTheCommandLine() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) {
+                try await $0.execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 1000) i")
+            }
+            try withDirectory { store in
+                let snapshot = try CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)",
+                                                       "--stack", "cli", "--jobs", "2"])
+                #expect(snapshot.status == 0, "\(snapshot.stderr)")
+                let id = String(snapshot.stdout.split(separator: "\n").first ?? "")
+                #expect(id.wholeMatch(of: #/\d{8}T\d{6}Z-[0-9a-f]{4}/#) != nil)
+
+                let list = try CommandLineRun.run(["snapshots", "list", "--store", "file://\(store)", "--stack", "cli"])
+                #expect(list.status == 0)
+                #expect(list.stdout.contains(id))
+                let verify = try CommandLineRun.run(["snapshots", "verify", "--json", "--store", "file://\(store)", "--stack", "cli"])
+                #expect(verify.status == 0)
+                struct Result: Decodable { let id: String; let problems: [[String: String]] }
+                let results = try JSONDecoder().decode([Result].self, from: Data(verify.stdout.utf8))
+                #expect(results.map(\.id) == [id])
+                #expect(results[0].problems.isEmpty)
+            }
+        }
+    }
+
+    @Test func restoreRefusesANonEmptyTargetWithExitThree() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int PRIMARY KEY)") }
+            try await withTestDatabase(on: TestBed.passive) { target in
+                try await withConnection(target) { try await $0.execute("CREATE TABLE existing (id int)") }
+                try withDirectory { store in
+                    let snapshot = try CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)", "--stack", "x"])
+                    #expect(snapshot.status == 0)
+                    let restore = try CommandLineRun.run(["restore", "--target", target.conninfo, "--store", "file://\(store)", "--stack", "x"])
+                    #expect(restore.status == 3)
+                    #expect(restore.stderr.contains("is not empty"))
+                }
+            }
+        }
+    }
+
+    @Test func badStoreInputIsExitTwoAndAnEmptyStoreIsClear() throws {
+        try withDirectory { store in
+            let unknownScheme = try CommandLineRun.run(["snapshots", "list", "--store", "ftp://x", "--stack", "s"])
+            #expect(unknownScheme.status == 2)
+            let badStack = try CommandLineRun.run(["snapshots", "list", "--store", "file://\(store)", "--stack", "../etc"])
+            #expect(badStack.status == 2)
+            let unknownId = try CommandLineRun.run(["snapshots", "show", "--store", "file://\(store)", "--stack", "s", "20260101T000000Z-0000"])
+            #expect(unknownId.status == 2)
+            #expect(unknownId.stderr.contains("no snapshot 20260101T000000Z-0000 of stack s"))
+            let empty = try CommandLineRun.run(["restore", "--target", TestBed.passive.conninfo, "--store", "file://\(store)", "--stack", "s"])
+            #expect(empty.status == 2)
+            #expect(empty.stderr.contains("no snapshot of stack s in file://"))
+            let missingDirectory = try CommandLineRun.run(["snapshots", "list", "--store", "file:///no/such/store", "--stack", "s"])
+            #expect(missingDirectory.status == 1)
+            #expect(missingDirectory.stderr.contains("does not exist"))
+        }
+    }
+}
+
+func withDirectory(_ body: (String) throws -> Void) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-cli-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    try body(directory)
+}
