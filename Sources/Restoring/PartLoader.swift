@@ -24,7 +24,9 @@ enum PartLoader {
                 let target = qualifiedName(table.schema, table.name)
                 let summary = try connection.copyIn("COPY \(target) (\(columns)) FROM STDIN") { raw in
                     stored.removeAll(keepingCapacity: true)
-                    let more = try reader.read(into: &stored, limit: 1 << 18)
+                    // Small reads: COPY text can inflate 50:1 or more, and libpq buffers each
+                    // chunk again before sending, so a 256 KiB read could hold 25 MB twice.
+                    let more = try reader.read(into: &stored, limit: 16 << 10)
                     try stored.withUnsafeBytes { bytes in
                         hasher.update(bytes)
                         try decompressor.decompress(bytes, into: &raw)

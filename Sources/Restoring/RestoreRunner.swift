@@ -56,15 +56,15 @@ public enum RestoreRunner {
             try await target.execute(preData.sql)
         }
         try await loadParts(manifest, options: options, codec: codec, logger: logger)
+        logger.info("building indexes and constraints")
+        try await PostDataBuilder.run(postData, target: options.target, jobs: options.jobs)
+        try await analyze(manifest.tables, target: options.target, jobs: options.jobs)
         try await Connection.with(options.target) { target in
-            logger.info("building indexes and constraints")
-            try await target.execute(postData.sql)
             for sequence in manifest.sequences {
                 try await target.execute("SELECT pg_catalog.setval($1, $2, $3)",
                                          [qualifiedName(sequence.schema, sequence.name), String(sequence.lastValue), sequence.isCalled ? "t" : "f"])
             }
             try await refresh(manifest.materializedViews, on: target)
-            try await target.execute("ANALYZE")
             try await record(manifest, options: options, on: target)
         }
         return manifest
@@ -111,22 +111,16 @@ public enum RestoreRunner {
     private static func loadParts(_ manifest: Manifest, options: RestoreOptions, codec: Codec, logger: Logger) async throws {
         let work = manifest.tables.flatMap { table in table.parts.map { (table: table, part: $0) } }
             .sorted { $0.part.storedBytes > $1.part.storedBytes }
-        let queue = WorkQueue(work)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<max(1, min(options.jobs, work.count)) {
-                group.addTask {
-                    try await Connection.with(options.target) { connection in
-                        // A crash mid-restore means re-running it anyway; the final bookkeeping
-                        // commit is synchronous and flushes everything before it.
-                        try await connection.execute("SET synchronous_commit = off")
-                        while let (table, part) = await queue.next() {
-                            try await PartLoader.load(part, into: table, on: connection, codec: codec, store: options.store)
-                            logger.debug("loaded \(part.path): \(part.rows) rows")
-                        }
-                    }
-                }
-            }
-            try await group.waitForAll()
+        try await forEachInParallel(work, target: options.target, jobs: options.jobs) { item, connection in
+            try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store)
+            logger.debug("loaded \(item.part.path): \(item.part.rows) rows")
+        }
+    }
+
+    /// ANALYZE table by table, in parallel: the planner needs statistics before the first query.
+    private static func analyze(_ tables: [Manifest.Table], target: ConnectionString, jobs: Int) async throws {
+        try await forEachInParallel(tables.sorted { $0.rows > $1.rows }, target: target, jobs: jobs) { table, connection in
+            try await connection.execute("ANALYZE \(qualifiedName(table.schema, table.name))")
         }
     }
 

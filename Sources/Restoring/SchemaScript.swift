@@ -30,6 +30,26 @@ struct SchemaScript {
         return lines.joined(separator: "\n")
     }
 
+    /// One TOC entry of pg_dump's plain output: `--` / `-- Name: …; Type: INDEX; …` up to the next.
+    struct Entry: Equatable, Sendable {
+        let type: String
+        let sql: String
+    }
+
+    /// The script cut into its preamble (the `SET`s every session needs) and its entries.
+    /// No entry headers (not pg_dump output) means one entry of unknown type: run as a whole.
+    var entries: (preamble: String, entries: [Entry]) {
+        let lines = sql.split(separator: "\n", omittingEmptySubsequences: false)
+        let starts = lines.indices.filter { $0 > 0 && lines[$0].hasPrefix("-- Name: ") && lines[$0 - 1] == "--" }.map { $0 - 1 }
+        guard let first = starts.first else { return ("", [Entry(type: "", sql: sql)]) }
+        let entries = zip(starts, starts.dropFirst() + [lines.endIndex]).map { start, end in
+            let header = lines[start + 1]
+            let type = header.firstMatch(of: #/; Type: ([^;]+); /#).map { String($0.1) } ?? ""
+            return Entry(type: type, sql: lines[start..<end].joined(separator: "\n"))
+        }
+        return (lines[..<first].joined(separator: "\n"), entries)
+    }
+
     /// The extensions the script creates (`CREATE EXTENSION IF NOT EXISTS name …`).
     var extensions: [String] {
         sql.split(separator: "\n").compactMap { line in
