@@ -27,6 +27,8 @@ let package = Package(
         .target(name: "PostgresClient", dependencies: ["CLibPQ", "OperatorErrors"]),
         // SHA-256 and HMAC (OpenSSL libcrypto) for part checksums and request signing.
         .target(name: "Checksum", dependencies: ["CCrypto"]),
+        // AWS Signature Version 4: pure request signing for the S3 store.
+        .target(name: "SigV4", dependencies: ["Checksum"]),
         // Streaming codecs (gzip now) behind one interface.
         .target(name: "Compression", dependencies: ["CZlib", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
