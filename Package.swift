@@ -36,7 +36,7 @@ let package = Package(
         // Blocking work off the cooperative pool, and a queue workers take jobs from.
         .target(name: "Parallelism"),
         // The snapshot store interface and its drivers.
-        .target(name: "SnapshotStore", dependencies: ["OperatorErrors"]),
+        .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "SigV4", "Checksum"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
         .target(name: "Snapshotting", dependencies: [
             "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
-        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore"]),
+        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "SigV4", "TestSupport"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),

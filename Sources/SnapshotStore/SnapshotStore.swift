@@ -66,7 +66,11 @@ extension SnapshotStore {
 }
 
 public struct StoreError: OperatorError, Equatable {
-    public enum Kind: Sendable, Equatable { case notFound, io, unsupported, badURL }
+    public enum Kind: Sendable, Equatable {
+        case notFound, io, unsupported, badURL
+        /// The store refused who we are or what we named: credentials, bucket.
+        case rejected
+    }
     public let kind: Kind
     public let problem: String
     public let fix: String?
@@ -79,7 +83,7 @@ public struct StoreError: OperatorError, Equatable {
 
     public var status: ExitStatus {
         switch kind {
-        case .badURL, .unsupported: .badInput
+        case .badURL, .unsupported, .rejected: .badInput
         case .notFound, .io: .failed
         }
     }

@@ -70,3 +70,53 @@ func withDirectory(_ body: (String) throws -> Void) throws {
     defer { try? FileManager.default.removeItem(atPath: directory) }
     try body(directory)
 }
+
+@Suite struct S3CommandTests {
+    static func storeURL() throws -> String {
+        "s3://\(try TestBed.setting("CONTINUITY_TEST_S3_BUCKET"))/\(uniqueName("cli"))?endpoint=\(try TestBed.setting("CONTINUITY_TEST_S3_ENDPOINT"))&region=us-east-1&path-style=true"
+    }
+
+    static func credentials(secret: String? = nil) throws -> [String: String] {
+        ["AWS_ACCESS_KEY_ID": try TestBed.setting("CONTINUITY_TEST_S3_ACCESS_KEY_ID"),
+         "AWS_SECRET_ACCESS_KEY": try secret ?? TestBed.setting("CONTINUITY_TEST_S3_SECRET_ACCESS_KEY")]
+    }
+
+    @Test func snapshotVerifyAndRestoreThroughS3() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) {
+                try await $0.execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 20000) i")
+            }
+            let store = try Self.storeURL()
+            let snapshot = try CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", store, "--stack", "s3"],
+                                                  environment: Self.credentials())
+            #expect(snapshot.status == 0, "\(snapshot.stderr)")
+            let verify = try CommandLineRun.run(["snapshots", "verify", "--store", store, "--stack", "s3"], environment: Self.credentials())
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            try await withTestDatabase(on: TestBed.passive) { target in
+                let restore = try CommandLineRun.run(["restore", "--target", target.conninfo, "--store", store, "--stack", "s3"],
+                                                     environment: Self.credentials())
+                #expect(restore.status == 0, "\(restore.stderr)")
+                let digests = try await [source, target].asyncMap { dsn in
+                    try await withConnection(dsn) { try await $0.query("SELECT md5(string_agg(t::text, ',' ORDER BY id)) FROM t").scalar(String.self) }
+                }
+                #expect(digests[0] == digests[1])
+            }
+        }
+    }
+
+    @Test func wrongCredentialsAreBadInputInOneClearLine() throws {
+        let run = try CommandLineRun.run(["snapshots", "list", "--store", Self.storeURL(), "--stack", "s3"],
+                                         environment: Self.credentials(secret: "not-the-secret"))
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("SignatureDoesNotMatch"))
+        #expect(!run.stderr.contains("not-the-secret"))
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var results: [T] = []
+        for element in self { results.append(try await transform(element)) }
+        return results
+    }
+}
