@@ -1,4 +1,5 @@
 import OperatorErrors
+import Parallelism
 import PostgresClient
 
 /// `continuity check`: connect to each node, read its facts, judge them.
@@ -9,14 +10,16 @@ public enum Preflight {
     }
 
     public static func run(source: ConnectionString, target: ConnectionString?,
-                           pgDumpMajorVersion: @Sendable () -> Int? = { PgDumpVersion.probe() }) async -> Outcome {
+                           pgDumpMajorVersion: @escaping @Sendable () -> Int? = { PgDumpVersion.probe() }) async -> Outcome {
         var findings: [Finding] = []
         var status = ExitStatus.done
 
         let sourceFacts = await facts(of: source, node: "source", findings: &findings, status: &status)
         if let sourceFacts {
             findings += Rules.source(sourceFacts)
-            findings.append(Rules.pgDump(majorVersion: pgDumpMajorVersion(), source: sourceFacts))
+            // Waiting for a child process blocks: not on the cooperative pool.
+            let pgDump = (try? await Blocking.run(pgDumpMajorVersion)) ?? nil
+            findings.append(Rules.pgDump(majorVersion: pgDump, source: sourceFacts))
         }
         if let target, let targetFacts = await facts(of: target, node: "target", findings: &findings, status: &status) {
             findings += Rules.target(targetFacts, source: sourceFacts)

@@ -9,17 +9,17 @@ import TestSupport
             try await withConnection(source) {
                 try await $0.execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, 'v' || i FROM generate_series(1, 1000) i")
             }
-            try withDirectory { store in
-                let snapshot = try CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)",
+            try await withDirectory { store in
+                let snapshot = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)",
                                                        "--stack", "cli", "--jobs", "2"])
                 #expect(snapshot.status == 0, "\(snapshot.stderr)")
                 let id = String(snapshot.stdout.split(separator: "\n").first ?? "")
                 #expect(id.wholeMatch(of: #/\d{8}T\d{6}Z-[0-9a-f]{4}/#) != nil)
 
-                let list = try CommandLineRun.run(["snapshots", "list", "--store", "file://\(store)", "--stack", "cli"])
+                let list = try await CommandLineRun.run(["snapshots", "list", "--store", "file://\(store)", "--stack", "cli"])
                 #expect(list.status == 0)
                 #expect(list.stdout.contains(id))
-                let verify = try CommandLineRun.run(["snapshots", "verify", "--json", "--store", "file://\(store)", "--stack", "cli"])
+                let verify = try await CommandLineRun.run(["snapshots", "verify", "--json", "--store", "file://\(store)", "--stack", "cli"])
                 #expect(verify.status == 0)
                 struct Result: Decodable { let id: String; let problems: [[String: String]] }
                 let results = try JSONDecoder().decode([Result].self, from: Data(verify.stdout.utf8))
@@ -34,10 +34,10 @@ import TestSupport
             try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int PRIMARY KEY)") }
             try await withTestDatabase(on: TestBed.passive) { target in
                 try await withConnection(target) { try await $0.execute("CREATE TABLE existing (id int)") }
-                try withDirectory { store in
-                    let snapshot = try CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)", "--stack", "x"])
+                try await withDirectory { store in
+                    let snapshot = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)", "--stack", "x"])
                     #expect(snapshot.status == 0)
-                    let restore = try CommandLineRun.run(["restore", "--target", target.conninfo, "--store", "file://\(store)", "--stack", "x"])
+                    let restore = try await CommandLineRun.run(["restore", "--target", target.conninfo, "--store", "file://\(store)", "--stack", "x"])
                     #expect(restore.status == 3)
                     #expect(restore.stderr.contains("is not empty"))
                 }
@@ -45,30 +45,30 @@ import TestSupport
         }
     }
 
-    @Test func badStoreInputIsExitTwoAndAnEmptyStoreIsClear() throws {
-        try withDirectory { store in
-            let unknownScheme = try CommandLineRun.run(["snapshots", "list", "--store", "ftp://x", "--stack", "s"])
+    @Test func badStoreInputIsExitTwoAndAnEmptyStoreIsClear() async throws {
+        try await withDirectory { store in
+            let unknownScheme = try await CommandLineRun.run(["snapshots", "list", "--store", "ftp://x", "--stack", "s"])
             #expect(unknownScheme.status == 2)
-            let badStack = try CommandLineRun.run(["snapshots", "list", "--store", "file://\(store)", "--stack", "../etc"])
+            let badStack = try await CommandLineRun.run(["snapshots", "list", "--store", "file://\(store)", "--stack", "../etc"])
             #expect(badStack.status == 2)
-            let unknownId = try CommandLineRun.run(["snapshots", "show", "--store", "file://\(store)", "--stack", "s", "20260101T000000Z-0000"])
+            let unknownId = try await CommandLineRun.run(["snapshots", "show", "--store", "file://\(store)", "--stack", "s", "20260101T000000Z-0000"])
             #expect(unknownId.status == 2)
             #expect(unknownId.stderr.contains("no snapshot 20260101T000000Z-0000 of stack s"))
-            let empty = try CommandLineRun.run(["restore", "--target", TestBed.passive.conninfo, "--store", "file://\(store)", "--stack", "s"])
+            let empty = try await CommandLineRun.run(["restore", "--target", TestBed.passive.conninfo, "--store", "file://\(store)", "--stack", "s"])
             #expect(empty.status == 2)
             #expect(empty.stderr.contains("no snapshot of stack s in file://"))
-            let missingDirectory = try CommandLineRun.run(["snapshots", "list", "--store", "file:///no/such/store", "--stack", "s"])
+            let missingDirectory = try await CommandLineRun.run(["snapshots", "list", "--store", "file:///no/such/store", "--stack", "s"])
             #expect(missingDirectory.status == 1)
             #expect(missingDirectory.stderr.contains("does not exist"))
         }
     }
 }
 
-func withDirectory(_ body: (String) throws -> Void) throws {
+func withDirectory(_ body: (String) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-cli-\(UUID())").path
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
-    try body(directory)
+    try await body(directory)
 }
 
 @Suite struct S3CommandTests {
@@ -87,13 +87,13 @@ func withDirectory(_ body: (String) throws -> Void) throws {
                 try await $0.execute("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT i, md5(i::text) FROM generate_series(1, 20000) i")
             }
             let store = try Self.storeURL()
-            let snapshot = try CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", store, "--stack", "s3"],
+            let snapshot = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", store, "--stack", "s3"],
                                                   environment: Self.credentials())
             #expect(snapshot.status == 0, "\(snapshot.stderr)")
-            let verify = try CommandLineRun.run(["snapshots", "verify", "--store", store, "--stack", "s3"], environment: Self.credentials())
+            let verify = try await CommandLineRun.run(["snapshots", "verify", "--store", store, "--stack", "s3"], environment: Self.credentials())
             #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
             try await withTestDatabase(on: TestBed.passive) { target in
-                let restore = try CommandLineRun.run(["restore", "--target", target.conninfo, "--store", store, "--stack", "s3"],
+                let restore = try await CommandLineRun.run(["restore", "--target", target.conninfo, "--store", store, "--stack", "s3"],
                                                      environment: Self.credentials())
                 #expect(restore.status == 0, "\(restore.stderr)")
                 let digests = try await [source, target].asyncMap { dsn in
@@ -104,8 +104,8 @@ func withDirectory(_ body: (String) throws -> Void) throws {
         }
     }
 
-    @Test func wrongCredentialsAreBadInputInOneClearLine() throws {
-        let run = try CommandLineRun.run(["snapshots", "list", "--store", Self.storeURL(), "--stack", "s3"],
+    @Test func wrongCredentialsAreBadInputInOneClearLine() async throws {
+        let run = try await CommandLineRun.run(["snapshots", "list", "--store", Self.storeURL(), "--stack", "s3"],
                                          environment: Self.credentials(secret: "not-the-secret"))
         #expect(run.status == 2)
         #expect(run.stderr.contains("SignatureDoesNotMatch"))

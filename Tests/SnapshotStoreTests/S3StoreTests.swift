@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import SigV4
 import SnapshotStore
 import Testing
@@ -21,66 +22,82 @@ import TestSupport
     static func store() throws -> any SnapshotStore { try StoreURL.open(url(), environment: environment()) }
 
     @Test(arguments: StoreContract.all.map(\.0))
-    func meetsTheStoreContract(_ name: String) throws {
-        try StoreContract.all.first { $0.0 == name }!.1(try Self.store())
-    }
-
-    @Test func largeObjectsGoUpInPartsAndComeBackWhole() throws {
-        let store = try Self.store()
-        let writer = try store.makeWriter("big/object")
-        let chunk = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
-        for _ in 0..<19 { try chunk.withUnsafeBytes { try writer.write($0) } }  // 19 MiB: three parts
-        #expect(try store.list(prefix: "big/").isEmpty)  // not visible before completion
-        try writer.commit()
-        #expect(try store.list(prefix: "big/") == [StoredObject(key: "big/object", size: 19 << 20, isLeftover: false)])
-        let reader = try store.makeReader("big/object")
-        var total = 0, buffer: [UInt8] = []
-        var matches = true
-        while try reader.read(into: &buffer, limit: 1 << 20) {
-            matches = matches && buffer == Array(chunk[0..<buffer.count])
-            total += buffer.count
-            buffer.removeAll(keepingCapacity: true)
+    func meetsTheStoreContract(_ name: String) async throws {
+        try await Blocking.run {
+            try StoreContract.all.first { $0.0 == name }!.1(try Self.store())
         }
-        #expect(total == 19 << 20)
-        #expect(matches)
     }
 
-    @Test func anEmptyObjectRoundTrips() throws {
-        let store = try Self.store()
-        try store.put("empty", [])
-        #expect(try store.get("empty") == [])
+    @Test func largeObjectsGoUpInPartsAndComeBackWhole() async throws {
+        try await Blocking.run {
+            let store = try Self.store()
+            let writer = try store.makeWriter("big/object")
+            let chunk = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+            for _ in 0..<19 { try chunk.withUnsafeBytes { try writer.write($0) } }  // 19 MiB: three parts
+            #expect(try store.list(prefix: "big/").isEmpty)  // not visible before completion
+            try writer.commit()
+            #expect(try store.list(prefix: "big/") == [StoredObject(key: "big/object", size: 19 << 20, isLeftover: false)])
+            let reader = try store.makeReader("big/object")
+            var total = 0, buffer: [UInt8] = []
+            var matches = true
+            while try reader.read(into: &buffer, limit: 1 << 20) {
+                matches = matches && buffer == Array(chunk[0..<buffer.count])
+                total += buffer.count
+                buffer.removeAll(keepingCapacity: true)
+            }
+            #expect(total == 19 << 20)
+            #expect(matches)
+        }
     }
 
-    @Test func aWrongSecretIsRejectedWithAClearReason() throws {
-        let store = try StoreURL.open(Self.url(), environment: Self.environment(secret: "wrong-secret"))
-        let error = #expect(throws: StoreError.self) { try store.put("x", [1]) }
-        #expect(error?.problem.contains("SignatureDoesNotMatch") == true)
-        #expect(error?.status == .badInput)
+    @Test func anEmptyObjectRoundTrips() async throws {
+        try await Blocking.run {
+            let store = try Self.store()
+            try store.put("empty", [])
+            #expect(try store.get("empty") == [])
+        }
     }
 
-    @Test func anUnknownBucketIsNamed() throws {
-        let store = try StoreURL.open(Self.url(bucket: "no-such-bucket-here"), environment: Self.environment())
-        let error = #expect(throws: StoreError.self) { try store.list(prefix: "") }
-        #expect(error?.problem.contains("bucket no-such-bucket-here does not exist") == true)
+    @Test func aWrongSecretIsRejectedWithAClearReason() async throws {
+        try await Blocking.run {
+            let store = try StoreURL.open(Self.url(), environment: Self.environment(secret: "wrong-secret"))
+            let error = #expect(throws: StoreError.self) { try store.put("x", [1]) }
+            #expect(error?.problem.contains("SignatureDoesNotMatch") == true)
+            #expect(error?.status == .badInput)
+        }
     }
 
-    @Test func missingCredentialsAndBadURLsAreBadInput() throws {
-        let noCredentials = #expect(throws: StoreError.self) { try StoreURL.open(Self.url(), environment: [:]) }
-        #expect(noCredentials?.status == .badInput)
-        #expect(throws: StoreError.self) { try StoreURL.open("s3://key:secret@bucket/p", environment: Self.environment()) }
-        #expect(throws: StoreError.self) { try StoreURL.open("s3://bucket/p?colour=blue", environment: Self.environment()) }
-        #expect(throws: StoreError.self) { try StoreURL.open("s3://bucket/p?endpoint=ftp://x", environment: Self.environment()) }
+    @Test func anUnknownBucketIsNamed() async throws {
+        try await Blocking.run {
+            let store = try StoreURL.open(Self.url(bucket: "no-such-bucket-here"), environment: Self.environment())
+            let error = #expect(throws: StoreError.self) { try store.list(prefix: "") }
+            #expect(error?.problem.contains("bucket no-such-bucket-here does not exist") == true)
+        }
     }
 
-    @Test func anUnreachableEndpointFailsAfterRetries() throws {
-        let store = try StoreURL.open("s3://b/p?endpoint=http://127.0.0.1:1&path-style=true", environment: Self.environment())
-        let error = #expect(throws: StoreError.self) { try store.list(prefix: "") }
-        #expect(error?.problem.hasPrefix("cannot reach the store at http://127.0.0.1:1") == true)
+    @Test func missingCredentialsAndBadURLsAreBadInput() async throws {
+        try await Blocking.run {
+            let noCredentials = #expect(throws: StoreError.self) { try StoreURL.open(Self.url(), environment: [:]) }
+            #expect(noCredentials?.status == .badInput)
+            #expect(throws: StoreError.self) { try StoreURL.open("s3://key:secret@bucket/p", environment: Self.environment()) }
+            #expect(throws: StoreError.self) { try StoreURL.open("s3://bucket/p?colour=blue", environment: Self.environment()) }
+            #expect(throws: StoreError.self) { try StoreURL.open("s3://bucket/p?endpoint=ftp://x", environment: Self.environment()) }
+        }
     }
 
-    @Test func theLocationNeverShowsCredentials() throws {
-        let store = try Self.store()
-        #expect(!store.location.contains(try TestBed.setting("CONTINUITY_TEST_S3_SECRET_ACCESS_KEY")))
-        #expect(store.location.hasPrefix("s3://continuity-test/tests_"))
+    @Test func anUnreachableEndpointFailsAfterRetries() async throws {
+        try await Blocking.run {
+            let store = try StoreURL.open("s3://b/p?endpoint=http://127.0.0.1:1&path-style=true", environment: Self.environment())
+            let error = #expect(throws: StoreError.self) { try store.list(prefix: "") }
+            #expect(error?.problem.hasPrefix("cannot reach the store at http://127.0.0.1:1") == true)
+        }
+    }
+
+    @Test func theLocationNeverShowsCredentials() async throws {
+        try await Blocking.run {
+            let store = try Self.store()
+            #expect(!store.location.contains(try TestBed.setting("CONTINUITY_TEST_S3_SECRET_ACCESS_KEY")))
+            #expect(store.location.hasPrefix("s3://continuity-test/tests_"))
+        }
     }
 }

@@ -22,7 +22,8 @@ public struct CommandLineRun: Sendable {
     }()
 
     /// `environment` is added to this process's own, with the test bed's PGPASSFILE.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandLineRun {
+    /// Waits without holding a thread of the cooperative pool, so tests running meanwhile are not starved.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandLineRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -39,8 +40,12 @@ public struct CommandLineRun: Sendable {
         process.standardOutput = try FileHandle(forWritingTo: out)
         process.standardError = try FileHandle(forWritingTo: err)
         let started = ContinuousClock.now
-        try process.run()
-        process.waitUntilExit()
+        var launchError: (any Error)?
+        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
+            process.terminationHandler = { _ in finished.resume() }
+            do { try process.run() } catch { launchError = error; finished.resume() }
+        }
+        if let launchError { throw launchError }
         return CommandLineRun(status: process.terminationStatus,
                               stdout: try String(contentsOf: out, encoding: .utf8),
                               stderr: try String(contentsOf: err, encoding: .utf8),
