@@ -2,7 +2,7 @@
 # PostgreSQL 15 client tools (pg_dump), as a non-root user.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libzstd-dev libssl-dev pkg-config \
+ && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -13,7 +13,7 @@ RUN swift build -c release --product continuity --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 zlib1g libzstd1 libssl3 postgresql-client-15 ca-certificates \
+ && apt-get install -y --no-install-recommends libpq5 zlib1g libdeflate0 libzstd1 libssl3 postgresql-client-15 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /home/continuity continuity
 COPY --from=build /out/continuity /usr/local/bin/continuity

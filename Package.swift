@@ -18,6 +18,8 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate",
+                       providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -30,7 +32,7 @@ let package = Package(
         // AWS Signature Version 4: pure request signing for the S3 store.
         .target(name: "SigV4", dependencies: ["Checksum"]),
         // Streaming codecs (gzip now) behind one interface.
-        .target(name: "Compression", dependencies: ["CZlib", "OperatorErrors"]),
+        .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
         .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
         // Blocking work off the cooperative pool, and a queue workers take jobs from.

@@ -1,7 +1,8 @@
+import CDeflate
 import CZlib
 
-/// zlib in gzip mode (windowBits 15 + 16): the output is a plain `.gz` stream that `zcat` reads,
-/// and inflate accepts only gzip, which is all we ever write.
+/// zlib in gzip mode (windowBits 15 + 16) for reading: inflate accepts only gzip, which is all
+/// we ever write.
 private let gzipWindowBits: Int32 = 15 + 16
 
 /// One fixed output buffer per stream: zlib writes into it and only what it produced is
@@ -20,46 +21,64 @@ private struct Scratch: ~Copyable {
     }
 }
 
+/// gzip through libdeflate: the input is cut into 1 MiB blocks and each becomes one gzip
+/// member. A `.gz` file may hold several members back to back (RFC 1952; `zcat` and zlib read
+/// them as one stream), and libdeflate compresses a whole buffer about twice as fast as zlib's
+/// streaming deflate at the same level. Restarting the dictionary every 1 MiB costs under 1%
+/// of size. Measured on 150 MB of low-redundancy COPY text: zlib level 1 spent 1.5 s of CPU.
 final class GzipCompressor: StreamCompressor {
-    private var stream = z_stream()
-    private let scratch = Scratch()
+    static let blockSize = 1 << 20
+    private let compressor: OpaquePointer
+    private var block: [UInt8] = []
+    private var wroteMember = false
 
     init(level: Int) throws {
-        let status = czlib_deflate_init2(&stream, Int32(level), gzipWindowBits, 8, Z_DEFAULT_STRATEGY)
-        guard status == Z_OK else { throw CompressionError(problem: "zlib deflateInit2 failed (\(status))") }
+        guard let compressor = libdeflate_alloc_compressor(Int32(level)) else {
+            throw CompressionError(problem: "libdeflate could not allocate a level \(level) compressor")
+        }
+        self.compressor = compressor
+        block.reserveCapacity(Self.blockSize)
     }
 
-    deinit { deflateEnd(&stream) }
+    deinit { libdeflate_free_compressor(compressor) }
 
     func compress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
-        guard !input.isEmpty else { return }
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
-        stream.avail_in = uInt(input.count)
-        defer { stream.next_in = nil }
-        // deflate has consumed everything once it leaves output space unused.
-        repeat {
-            let status = scratch.drain(&stream, into: &output) { deflate(&$0, Z_NO_FLUSH) }
-            guard status == Z_OK || status == Z_BUF_ERROR else {
-                throw CompressionError(problem: "zlib deflate failed (\(status))")
-            }
-        } while stream.avail_out == 0 || stream.avail_in > 0
+        var rest = input[...]
+        while !rest.isEmpty {
+            let take = min(Self.blockSize - block.count, rest.count)
+            block.append(contentsOf: rest.prefix(take))
+            rest = rest.dropFirst(take)
+            if block.count == Self.blockSize { try emitMember(into: &output) }
+        }
     }
 
     func finish(into output: inout [UInt8]) throws {
-        while true {
-            let status = scratch.drain(&stream, into: &output) { deflate(&$0, Z_FINISH) }
-            if status == Z_STREAM_END { return }
-            guard status == Z_OK || status == Z_BUF_ERROR else {
-                throw CompressionError(problem: "zlib deflate failed to finish (\(status))")
+        // An empty stream still needs one (empty) member to be a valid .gz file.
+        if !block.isEmpty || !wroteMember { try emitMember(into: &output) }
+    }
+
+    private func emitMember(into output: inout [UInt8]) throws {
+        let bound = libdeflate_gzip_compress_bound(compressor, block.count)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: bound))
+        let written = block.withUnsafeBytes { source in
+            output.withUnsafeMutableBytes { target in
+                libdeflate_gzip_compress(compressor, source.baseAddress, source.count, target.baseAddress! + start, bound)
             }
         }
+        guard written > 0 else { throw CompressionError(problem: "libdeflate failed to compress a block") }
+        output.removeLast(bound - written)
+        block.removeAll(keepingCapacity: true)
+        wroteMember = true
     }
 }
 
+/// zlib inflate, member after member: `atMemberEnd` is true between members, and the stream
+/// may only end there.
 final class GzipDecompressor: StreamDecompressor {
     private var stream = z_stream()
     private let scratch = Scratch()
-    private var ended = false
+    private var atMemberEnd = false
 
     init() throws {
         let status = czlib_inflate_init2(&stream, gzipWindowBits)
@@ -70,19 +89,20 @@ final class GzipDecompressor: StreamDecompressor {
 
     func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
         guard !input.isEmpty else { return }
-        guard !ended else { throw CompressionError(problem: "data continues after the end of the gzip stream") }
         stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
         defer { stream.next_in = nil }
         repeat {
+            if atMemberEnd {
+                // More input after a member: the next member starts here (garbage fails its header check).
+                inflateReset(&stream)
+                atMemberEnd = false
+            }
             let status = scratch.drain(&stream, into: &output) { inflate(&$0, Z_NO_FLUSH) }
             switch status {
             case Z_STREAM_END:
-                ended = true
-                guard stream.avail_in == 0 else {
-                    throw CompressionError(problem: "data continues after the end of the gzip stream")
-                }
-                return
+                atMemberEnd = true
+                if stream.avail_in == 0 { return }
             case Z_OK, Z_BUF_ERROR:
                 continue
             default:
@@ -93,6 +113,6 @@ final class GzipDecompressor: StreamDecompressor {
     }
 
     func finish() throws {
-        guard ended else { throw CompressionError(problem: "the gzip stream is truncated") }
+        guard atMemberEnd else { throw CompressionError(problem: "the gzip stream is truncated") }
     }
 }

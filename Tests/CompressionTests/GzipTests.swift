@@ -30,6 +30,22 @@ import Testing
         #expect(try decompress(Array(compressed), codec: .gzip(level: 1), chunk: 3000) == Self.sample)
     }
 
+    /// Over 1 MiB of input becomes several gzip members; zlib and zcat read them as one stream,
+    /// and streams that other tools wrote as several members read back too.
+    @Test func multipleMembersReadAsOneStream() throws {
+        let large = Array(Self.sample.prefix(1 << 20)) + Self.sample + Self.sample  // > 3 MiB: four members
+        let compressed = try compress(large, codec: .gzip(level: 1), chunk: 100_000)
+        let members = zip(compressed, compressed.dropFirst()).enumerated().filter { $0.element == (0x1f, 0x8b) }.count
+        #expect(members >= 4)
+        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 4097) == large)
+
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(Self.sample).write(to: file)
+        let twice = try run("/bin/sh", ["-c", "gzip -c '\(file.path)'; gzip -c '\(file.path)'"])
+        #expect(try decompress(Array(twice), codec: .gzip(level: 1), chunk: 5000) == Self.sample + Self.sample)
+    }
+
     @Test func anEmptyStreamRoundTrips() throws {
         let compressed = try compress([], codec: .gzip(level: 1), chunk: 10)
         #expect(!compressed.isEmpty)  // header and trailer
