@@ -57,8 +57,9 @@ public enum RestoreRunner {
         }
         try await loadParts(manifest, options: options, codec: codec, logger: logger)
         logger.info("building indexes and constraints")
-        try await PostDataBuilder.run(postData, target: options.target, jobs: options.jobs)
-        try await analyze(manifest.tables, target: options.target, jobs: options.jobs)
+        // The planner needs statistics before the first query: ANALYZE, biggest tables first.
+        let analyze = manifest.tables.sorted { $0.rows > $1.rows }.map { "ANALYZE \(qualifiedName($0.schema, $0.name))" }
+        try await PostDataBuilder.run(postData, alongside: analyze, target: options.target, jobs: options.jobs)
         try await Connection.with(options.target) { target in
             for sequence in manifest.sequences {
                 try await target.execute("SELECT pg_catalog.setval($1, $2, $3)",
@@ -114,13 +115,6 @@ public enum RestoreRunner {
         try await forEachInParallel(work, target: options.target, jobs: options.jobs) { item, connection in
             try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store)
             logger.debug("loaded \(item.part.path): \(item.part.rows) rows")
-        }
-    }
-
-    /// ANALYZE table by table, in parallel: the planner needs statistics before the first query.
-    private static func analyze(_ tables: [Manifest.Table], target: ConnectionString, jobs: Int) async throws {
-        try await forEachInParallel(tables.sorted { $0.rows > $1.rows }, target: target, jobs: jobs) { table, connection in
-            try await connection.execute("ANALYZE \(qualifiedName(table.schema, table.name))")
         }
     }
 
