@@ -46,7 +46,7 @@ final class GzipCompressor: StreamCompressor {
         var rest = input[...]
         while !rest.isEmpty {
             let take = min(Self.blockSize - block.count, rest.count)
-            block.append(contentsOf: rest.prefix(take))
+            block.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest.prefix(take)))  // memcpy, not byte by byte
             rest = rest.dropFirst(take)
             if block.count == Self.blockSize { try emitMember(into: &output) }
         }
