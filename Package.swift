@@ -39,9 +39,12 @@ let package = Package(
         .target(name: "Parallelism"),
         // The snapshot store interface and its drivers.
         .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "SigV4", "Checksum"]),
+        // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
+        .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
         .target(name: "Snapshotting", dependencies: [
             "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
+            "Fencing",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Which snapshots a store holds for a stack, and their manifests.
@@ -59,7 +62,7 @@ let package = Package(
         // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
-            "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism",
+            "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -76,7 +79,7 @@ let package = Package(
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
         .testTarget(name: "SnapshotRestoreTests", dependencies: [
-            "Snapshotting", "Restoring", "SnapshotCatalog", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
+            "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),

@@ -1,4 +1,5 @@
 import Compression
+import Fencing
 import Foundation
 import Logging
 import Parallelism
@@ -12,6 +13,7 @@ public struct SnapshotOptions: Sendable {
     public var stack: String
     public var jobs: Int
     public var codec: Codec
+    public var fence: Fence = .none
     /// 8192 blocks of 8 KiB: parts of about 64 MiB of heap. Measured on pgbench scale 30 with
     /// two jobs: 128 MiB parts cut the 400 MB accounts table into three big parts, one job
     /// loaded two of them while the other idled, and restore took 4 s to load instead of ~2.5 s.
@@ -34,6 +36,9 @@ public struct SnapshotOptions: Sendable {
 /// prune` removes anything a crash leaves).
 public enum SnapshotRunner {
     public static func take(_ options: SnapshotOptions, logger: Logger) async throws -> Manifest {
+        if let undo = try await options.fence.apply(to: options.source) {
+            logger.notice("writes to \(options.source.shortDescription) are fenced (\(options.fence.name)) and stay fenced; to undo: \(undo)")
+        }
         let startedAt = Date()
         let layout = SnapshotLayout(stack: options.stack, id: SnapshotID.new(at: startedAt))
         let coordinator = try await Connection.connect(options.source)
@@ -99,7 +104,8 @@ public enum SnapshotRunner {
                 return Manifest.Table(oid: table.oid, schema: table.schema, name: table.name, columns: table.columns,
                                       rows: tableParts.reduce(0) { $0 + $1.rows }, parts: tableParts)
             },
-            sequences: sequences, materializedViews: materializedViews, fence: nil)
+            sequences: sequences, materializedViews: materializedViews,
+            fence: options.fence == .none ? nil : options.fence.name)
         let encoded = try ManifestCodec.encode(manifest)
         try await Blocking.run { [store = options.store] in try store.put(layout.manifest, encoded) }
         try await coordinator.execute("COMMIT")

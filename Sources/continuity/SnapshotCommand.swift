@@ -1,5 +1,6 @@
 import ArgumentParser
 import Compression
+import Fencing
 import Foundation
 import OperatorErrors
 import SnapshotFormat
@@ -16,7 +17,8 @@ struct Snapshot: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The stack the snapshot belongs to.", valueName: "name")) var stack: String?
     @Option(help: "Parallel connections (default: the number of cores).") var jobs: Int?
     @Option(help: ArgumentHelp("gzip[:LEVEL] (default gzip:1) or none.", valueName: "codec")) var compression: String?
-    @Option(help: ArgumentHelp("none (readonly and pgbouncer are not built yet).", valueName: "fence")) var fence: String?
+    @Option(help: ArgumentHelp("Stop writes first and leave them stopped: readonly, pgbouncer or none (default).", valueName: "fence")) var fence: String?
+    @Option(help: ArgumentHelp("PgBouncer's admin console, for --fence pgbouncer.", valueName: "dsn")) var pgbouncerAdmin: String?
 
     func run() async throws {
         try await CommandRunner.run("snapshot", common) { context in
@@ -26,16 +28,15 @@ struct Snapshot: AsyncParsableCommand {
             try SnapshotLayout.validate(stack: stack)
             let codec = try Codec(parsing: settings.string("compression", flag: compression) ?? "gzip")
             let jobs = try settings.integer("jobs", flag: jobs, range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
-            let fence = settings.string("fence", flag: fence) ?? "none"
-            guard fence == "none" else {
-                throw UsageError("--fence \(fence) is not built yet", fix: "use --fence none, and stop writers yourself before a snapshot ahead of a destroy")
-            }
+            let fence = try Fence(parsing: settings.string("fence", flag: fence) ?? "none",
+                                  pgbouncerAdmin: try context.optionalDSN("pgbouncer-admin", flag: pgbouncerAdmin))
             let store = try StoreURL.open(try settings.required("store", flag: store))
 
             let started = ContinuousClock.now
-            let manifest = try await SnapshotRunner.take(
-                SnapshotOptions(source: source, store: store, stack: stack, jobs: jobs, codec: codec, toolVersion: ContinuityVersion.current),
-                logger: context.logger)
+            var options = SnapshotOptions(source: source, store: store, stack: stack, jobs: jobs, codec: codec,
+                                          toolVersion: ContinuityVersion.current)
+            options.fence = fence
+            let manifest = try await SnapshotRunner.take(options, logger: context.logger)
             let report = SnapshotReport(manifest: manifest, store: store.location, seconds: seconds(ContinuousClock.now - started))
             try context.emit(report, text: report.text)
             return .done
@@ -53,6 +54,8 @@ struct SnapshotReport: Encodable {
     let rows: Int64
     let rawBytes: Int64
     let storedBytes: Int64
+    /// The fence left standing on the source, if any.
+    let fence: String?
     let seconds: Double
 
     init(manifest: Manifest, store: String, seconds: Double) {
@@ -65,6 +68,7 @@ struct SnapshotReport: Encodable {
         rows = totals.rows
         rawBytes = totals.rawBytes
         storedBytes = totals.storedBytes
+        fence = manifest.fence
         self.seconds = seconds
     }
 
@@ -73,7 +77,7 @@ struct SnapshotReport: Encodable {
         \(id)
         snapshot \(id) of stack \(stack) in \(store): \(tables) tables, \(rows) rows, \
         \(rawBytes / 1_000_000) MB → \(storedBytes / 1_000_000) MB stored, LSN \(lsn), \(String(format: "%.1f", seconds)) s
-        """
+        """ + (fence.map { "\nthe source was left fenced (\($0)): writes stay stopped" } ?? "")
     }
 }
 

@@ -1,0 +1,54 @@
+import Fencing
+import Foundation
+import Logging
+import OperatorErrors
+import PostgresClient
+import Snapshotting
+import Testing
+import TestSupport
+
+@Suite struct FenceTests {
+    @Test func readonlyEndsOldSessionsAndRefusesNewWrites() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)") }
+            let before = try await Connection.connect(source)  // a client connected before the fence
+            try await withStore { store in
+                var options = SnapshotOptions(source: source, store: store, stack: "f", jobs: 1, codec: .gzip(level: 1), toolVersion: "test")
+                options.fence = .readonly
+                let manifest = try await SnapshotRunner.take(options, logger: Logger(label: "test"))
+                #expect(manifest.fence == "readonly")
+                #expect(manifest.tables.first?.rows == 1)
+            }
+            await #expect(throws: (any Error).self) { try await before.execute("INSERT INTO t VALUES (2)") }
+            await before.close()
+            let refused = await #expect(throws: ServerError.self) {
+                try await withConnection(source) { try await $0.execute("INSERT INTO t VALUES (3)") }
+            }
+            #expect(refused?.sqlState == "25006")  // read_only_sql_transaction
+        }
+    }
+
+    @Test func pgbouncerPausesTheDatabaseAndARepeatIsHarmless() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            let admin = try TestBed.pgbouncerAdmin
+            let database = source["dbname"]!
+            let fence = Fence.pgbouncer(admin: admin)
+            let undo = try await fence.apply(to: source)
+            #expect(undo?.hasPrefix("RESUME \"\(database)\"") == true)
+            _ = try await fence.apply(to: source)  // already paused: still fine
+            let paused = try await withConnection(admin) { console in
+                try await console.query("SHOW DATABASES").rows.first { $0["name"] == database }?["paused"]
+            }
+            #expect(paused == "1")
+            try await withConnection(admin) { try await $0.execute("RESUME \"\(database)\"") }
+        }
+    }
+
+    @Test func parsesTheFenceOption() throws {
+        #expect(try Fence(parsing: "none", pgbouncerAdmin: nil) == Fence.none)
+        #expect(try Fence(parsing: "readonly", pgbouncerAdmin: nil) == .readonly)
+        let missing = #expect(throws: UsageError.self) { try Fence(parsing: "pgbouncer", pgbouncerAdmin: nil) }
+        #expect(missing?.problem.contains("admin console") == true)
+        #expect(throws: UsageError.self) { try Fence(parsing: "dns", pgbouncerAdmin: nil) }
+    }
+}
