@@ -28,19 +28,28 @@ import TestSupport
         }
     }
 
-    @Test func pgbouncerPausesTheDatabaseAndARepeatIsHarmless() async throws {
+    /// While the fence stands, a client coming through PgBouncer is held; RESUME lets it on.
+    @Test func pgbouncerHoldsClientsAndARepeatIsHarmless() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             let admin = try TestBed.pgbouncerAdmin
             let database = source["dbname"]!
+            let throughBouncer = try TestBed.pgbouncer.database(database)
+            // A live database's pool holds a server connection; PgBouncer 1.18 cannot release a
+            // client that logged in while a never-used database was paused (README, Fences).
+            #expect(try await withConnection(throughBouncer) { try await $0.query("SELECT 1").scalar(Int.self) } == 1)
             let fence = Fence.pgbouncer(admin: admin)
             let undo = try await fence.apply(to: source)
             #expect(undo?.hasPrefix("RESUME \"\(database)\"") == true)
             _ = try await fence.apply(to: source)  // already paused: still fine
-            let paused = try await withConnection(admin) { console in
-                try await console.query("SHOW DATABASES").rows.first { $0["name"] == database }?["paused"]
+
+            let held = Task { try await withConnection(throughBouncer) { try await $0.query("SELECT 1").scalar(Int.self) } }
+            try await waitUntil("a client held by the pause") {
+                try await withConnection(admin) { console in
+                    try await console.query("SHOW CLIENTS").rows.contains { $0["database"] == database && $0["state"] == "waiting" }
+                }
             }
-            #expect(paused == "1")
             try await withConnection(admin) { try await $0.execute("RESUME \"\(database)\"") }
+            #expect(try await held.value == 1)
         }
     }
 
