@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
         .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
+        // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.
+        .target(name: "ProgressDisplay", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Blocking work off the cooperative pool, and a queue workers take jobs from.
         .target(name: "Parallelism"),
         // The snapshot store interface and its drivers.
@@ -44,7 +46,7 @@ let package = Package(
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
         .target(name: "Snapshotting", dependencies: [
             "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
-            "Fencing",
+            "Fencing", "ProgressDisplay",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Which snapshots a store holds for a stack, and their manifests.
@@ -52,7 +54,7 @@ let package = Package(
         // `continuity restore`: verified parts loaded in parallel into an empty database.
         .target(name: "Restoring", dependencies: [
             "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
-            "Preflight", "OperatorErrors", "Parallelism",
+            "Preflight", "OperatorErrors", "Parallelism", "ProgressDisplay",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // flag > CONTINUITY_* variable > config file.
@@ -72,6 +74,7 @@ let package = Package(
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
+        .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "SigV4", "TestSupport", "Parallelism"]),

@@ -2,6 +2,7 @@ import Checksum
 import Compression
 import OperatorErrors
 import PostgresClient
+import ProgressDisplay
 import SnapshotFormat
 import SnapshotStore
 
@@ -11,7 +12,7 @@ import SnapshotStore
 /// otherwise nothing of the part is kept and the error names it.
 enum PartLoader {
     static func load(_ part: Manifest.Part, into table: Manifest.Table, on connection: Connection,
-                     codec: Codec, store: any SnapshotStore) async throws {
+                     codec: Codec, store: any SnapshotStore, progress: ProgressMeter) async throws {
         try await connection.perform { connection in
             try connection.execute("BEGIN")
             do {
@@ -32,6 +33,7 @@ enum PartLoader {
                         try decompressor.decompress(bytes, into: &raw)
                     }
                     storedBytes += Int64(stored.count)
+                    progress.advance(bytes: raw.count)
                     if !more {
                         try decompressor.finish()
                         let digest = hasher.finish().hex

@@ -5,6 +5,7 @@ import OperatorErrors
 import Parallelism
 import PostgresClient
 import Preflight
+import ProgressDisplay
 import SnapshotCatalog
 import SnapshotFormat
 import SnapshotStore
@@ -112,9 +113,13 @@ public enum RestoreRunner {
     private static func loadParts(_ manifest: Manifest, options: RestoreOptions, codec: Codec, logger: Logger) async throws {
         let work = manifest.tables.flatMap { table in table.parts.map { (table: table, part: $0) } }
             .sorted { $0.part.storedBytes > $1.part.storedBytes }
+        let progress = ProgressMeter(verb: "restore", totalBytes: manifest.totals.rawBytes,
+                                     parts: Dictionary(work.map { ("\($0.table.schema).\($0.table.name)", 1) }, uniquingKeysWith: +),
+                                     logger: logger)
+        defer { progress.finish() }
         try await forEachInParallel(work, target: options.target, jobs: options.jobs) { item, connection in
-            try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store)
-            logger.debug("loaded \(item.part.path): \(item.part.rows) rows")
+            try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store, progress: progress)
+            progress.finishedPart(of: "\(item.table.schema).\(item.table.name)", rows: item.part.rows, bytes: item.part.rawBytes)
         }
     }
 

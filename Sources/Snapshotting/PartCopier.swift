@@ -1,6 +1,7 @@
 import Checksum
 import Compression
 import PostgresClient
+import ProgressDisplay
 import SnapshotFormat
 import SnapshotStore
 
@@ -15,7 +16,7 @@ enum PartCopier {
     }
 
     static func copy(_ sql: String, on connection: Connection, codec: Codec,
-                     store: any SnapshotStore, key: String) async throws -> Output {
+                     store: any SnapshotStore, key: String, progress: ProgressMeter) async throws -> Output {
         try await connection.perform { connection in
             let writer = try store.makeWriter(key)
             do {
@@ -33,6 +34,7 @@ enum PartCopier {
                     compressed.removeAll(keepingCapacity: true)
                 }
                 let summary = try connection.copyOut(sql) { chunk in
+                    progress.advance(bytes: chunk.count)
                     try compressor.compress(chunk, into: &compressed)
                     try flush()
                 }

@@ -3,6 +3,7 @@ import Fencing
 import Foundation
 import Logging
 import Parallelism
+import ProgressDisplay
 import PostgresClient
 import SnapshotFormat
 import SnapshotStore
@@ -84,7 +85,9 @@ public enum SnapshotRunner {
                         blocks: max(1, (range.end ?? max(table.blocks, range.first + 1)) - range.first))
             }
         }
-        let progress = SnapshotProgress(parts: work, logger: logger)
+        let progress = ProgressMeter(verb: "snapshot", totalBytes: work.reduce(0) { $0 + $1.blocks } * 8192,
+                                     parts: Dictionary(work.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
+        defer { progress.finish() }
         logger.info("snapshot \(layout.id) of \(options.source.shortDescription): \(tables.count) tables in \(work.count) parts, \(options.jobs) jobs, \(options.codec)")
 
         async let preData = SchemaDump.dump(.preData, source: options.source, snapshot: snapshot,
@@ -116,7 +119,7 @@ public enum SnapshotRunner {
         let table: SourceCatalogue.Table
         let index: Int
         let condition: String?
-        /// The part's size estimate, for progress.
+        /// The part's size estimate in heap blocks, for progress.
         let blocks: Int64
 
         var sql: String {
@@ -129,7 +132,7 @@ public enum SnapshotRunner {
     /// `jobs` connections, each in a transaction on the exported snapshot, take parts from one
     /// queue, largest tables first, until none are left.
     private static func copyParts(_ work: [PartJob], options: SnapshotOptions, layout: SnapshotLayout,
-                                  snapshot: String, progress: SnapshotProgress) async throws -> [(oid: UInt32, part: Manifest.Part)] {
+                                  snapshot: String, progress: ProgressMeter) async throws -> [(oid: UInt32, part: Manifest.Part)] {
         let queue = WorkQueue(work)
         return try await withThrowingTaskGroup(of: [(oid: UInt32, part: Manifest.Part)].self) { group in
             for _ in 0..<max(1, min(options.jobs, work.count)) {
@@ -141,10 +144,10 @@ public enum SnapshotRunner {
                         while let job = await queue.next() {
                             let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
                             let output = try await PartCopier.copy(job.sql, on: connection, codec: options.codec,
-                                                                   store: options.store, key: key)
+                                                                   store: options.store, key: key, progress: progress)
                             done.append((job.table.oid, Manifest.Part(index: job.index, path: key, rows: output.rows, rawBytes: output.rawBytes,
                                                                       storedBytes: output.storedBytes, sha256: output.sha256)))
-                            await progress.finished(job, rows: output.rows, rawBytes: output.rawBytes, storedBytes: output.storedBytes)
+                            progress.finishedPart(of: job.table.displayName, rows: output.rows, bytes: output.rawBytes)
                         }
                         try await connection.execute("COMMIT")
                         return done

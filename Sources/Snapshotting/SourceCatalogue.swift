@@ -11,6 +11,7 @@ struct SourceCatalogue {
         let blocks: Int64
 
         var qualifiedName: String { PostgresClient.qualifiedName(schema, name) }
+        var displayName: String { "\(schema).\(name)" }
     }
 
     struct Sequence: Sendable {
