@@ -4,7 +4,7 @@
 # (the S3 store), libstdc++ for Foundation's ICU when the Swift runtime is linked statically.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev pkg-config \
+ && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libdeflate-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
