@@ -43,6 +43,8 @@ let package = Package(
         .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "SigV4", "Checksum"]),
         // The pgoutput decoder: CopyBoth frames and logical replication messages, from bytes, no I/O.
         .target(name: "PgOutput", dependencies: ["PostgresClient"]),
+        // Applying the stream to the passive: SQL for each change (pure, so far).
+        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient"]),
         // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
         .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
@@ -77,7 +79,8 @@ let package = Package(
         .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient"], exclude: ["Fixtures"]),
+        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "TestSupport"]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "SigV4", "TestSupport", "Parallelism"]),

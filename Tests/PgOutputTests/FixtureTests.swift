@@ -2,6 +2,7 @@ import Foundation
 import PgOutput
 import PostgresClient
 import Testing
+import TestSupport
 
 /// Messages captured from PostgreSQL 15.18 (proto_version 1) for one transaction that touches
 /// every message kind. The workload, in order:
@@ -18,16 +19,7 @@ import Testing
 ///   DELETE FROM full_rows WHERE b = 'b';
 ///   TRUNCATE items, full_rows RESTART IDENTITY CASCADE;
 enum Fixture {
-    static let messages: [[UInt8]] = {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/pg15-workload.hex")
-        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
-        return text.split(separator: "\n").map { line in
-            stride(from: 0, to: line.count, by: 2).map { offset in
-                let start = line.index(line.startIndex, offsetBy: offset)
-                return UInt8(line[start..<line.index(start, offsetBy: 2)], radix: 16)!
-            }
-        }
-    }()
+    static let messages = CapturedWorkload.messages
 
     static func decoded() throws -> [PgOutputMessage] {
         try messages.map { try PgOutputMessage.decode($0[...]) }

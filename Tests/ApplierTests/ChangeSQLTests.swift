@@ -1,0 +1,100 @@
+@testable import Applier
+@testable import PgOutput
+import PostgresClient
+import Testing
+import TestSupport
+
+/// The SQL for the captured workload (see PgOutputTests/FixtureTests.swift for its statements).
+@Suite struct ChangeSQLTests {
+    static let messages = CapturedWorkload.messages.compactMap { try? PgOutputMessage.decode($0[...]) }
+
+    static var relations: [UInt32: Relation] {
+        Dictionary(messages.compactMap { if case .relation(let r) = $0 { (r.oid, r) } else { nil } }, uniquingKeysWith: { $1 })
+    }
+
+    /// Every change of the capture, as statements, in order.
+    static func statements() throws -> [ChangeStatement] {
+        let relations = Self.relations
+        return try messages.compactMap { message -> ChangeStatement? in
+            switch message {
+            case .insert(let insert): try ChangeSQL.insert(insert, into: relations[insert.relation]!)
+            case .update(let update): try ChangeSQL.update(update, of: relations[update.relation]!)
+            case .delete(let delete): try ChangeSQL.delete(delete, from: relations[delete.relation]!)
+            case .truncate(let truncate): ChangeSQL.truncate(truncate, relations: truncate.relations.map { relations[$0]! })
+            default: nil
+            }
+        }
+    }
+
+    @Test func insertsNameEveryColumn() throws {
+        let first = try Self.statements()[0]
+        #expect(first.sql == #"INSERT INTO "public"."items" ("id", "note", "big", "feeling") VALUES ($1, $2, $3, $4)"#)
+        #expect(first.parameters == ["1", "tab\there", nil, "happy"])
+    }
+
+    @Test func updatesLeaveUnchangedToastAloneAndFindTheRowByKey() throws {
+        let statements = try Self.statements()
+        #expect(statements[2].sql == #"UPDATE "public"."items" SET "id" = $1, "note" = $2, "feeling" = $3 WHERE "id" = $4"#)
+        #expect(statements[2].parameters == ["2", "changed", "ok", "2"])
+        // The key changed: the row is found by the old key.
+        #expect(statements[3].sql.hasSuffix(#"WHERE "id" = $5"#))
+        #expect(statements[3].parameters.first == "3" && statements[3].parameters.last == "1")
+    }
+
+    @Test func replicaIdentityFullTouchesExactlyOneRow() throws {
+        let update = try Self.statements()[6]
+        #expect(update.sql == #"UPDATE "public"."full_rows" SET "a" = $1, "b" = $2 WHERE ctid = (SELECT ctid FROM "public"."full_rows" WHERE "a"::text IS NOT DISTINCT FROM $3 AND "b"::text IS NOT DISTINCT FROM $4 LIMIT 1)"#)
+        #expect(update.parameters == ["1", "b", "1", "a"])
+    }
+
+    @Test func deletesAndTruncate() throws {
+        let statements = try Self.statements()
+        #expect(statements[7].sql == #"DELETE FROM "public"."items" WHERE "id" = $1"#)
+        #expect(statements[7].parameters == ["3"])
+        #expect(statements[9].sql == #"TRUNCATE "public"."items", "public"."full_rows" RESTART IDENTITY CASCADE"#)
+    }
+
+    @Test func anUpdateOfOnlyUnchangedToastIsNothingToApply() throws {
+        let relation = Relation(oid: 1, namespace: "public", name: "t", replicaIdentity: UInt8(ascii: "f"),
+                                columns: [.init(isKey: true, name: "big", typeOID: 25, typeModifier: -1)])
+        let update = Update(relation: 1, oldKey: nil, old: TupleData(values: [.text(Array("x".utf8)[...])]),
+                            new: TupleData(values: [.unchangedToast]))
+        #expect(try ChangeSQL.update(update, of: relation) == nil)
+    }
+
+    @Test func refusesWhatCannotBeApplied() throws {
+        let relation = Relation(oid: 1, namespace: "public", name: "t", replicaIdentity: UInt8(ascii: "n"),
+                                columns: [.init(isKey: false, name: "a", typeOID: 23, typeModifier: -1)])
+        #expect(throws: UnappliableChange.self) {
+            try ChangeSQL.delete(Delete(relation: 1, oldKey: nil, old: nil), from: relation)
+        }
+        #expect(throws: UnappliableChange.self) {
+            try ChangeSQL.insert(Insert(relation: 1, new: TupleData(values: [.null, .null])), into: relation)
+        }
+        #expect(throws: UnappliableChange.self) {
+            try ChangeSQL.insert(Insert(relation: 1, new: TupleData(values: [.unchangedToast])), into: relation)
+        }
+    }
+
+    /// The statements, run on a real server with the workload's schema, leave what the
+    /// workload left before its final TRUNCATE: one changed row with its TOASTed value intact,
+    /// and exactly one of the two duplicate rows.
+    @Test func replayingTheCaptureOnPostgreSQLGivesTheSourcesRows() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { passive in
+                try await passive.execute("""
+                    CREATE TYPE mood AS ENUM ('ok', 'happy');
+                    CREATE TABLE items (id int PRIMARY KEY, note text, big text, feeling mood);
+                    CREATE TABLE full_rows (a int, b text);
+                    """)
+                for statement in try Self.statements().dropLast() {  // all but the TRUNCATE
+                    try await passive.execute(statement.sql, statement.parameters)
+                }
+                let items = try await passive.query("SELECT id, note, length(big) AS big, feeling FROM items").rows
+                #expect(items.map { [$0["id"], $0["note"], $0["big"], $0["feeling"]] } == [["2", "changed", "12800", "ok"]])
+                let full = try await passive.query("SELECT a, b FROM full_rows").rows
+                #expect(full.map { [$0["a"], $0["b"]] } == [["1", "a"]])
+            }
+        }
+    }
+}

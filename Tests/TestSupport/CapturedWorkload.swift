@@ -1,0 +1,14 @@
+import Foundation
+
+/// pgoutput messages captured from PostgreSQL 15.18, one per line as hex, for one transaction
+/// touching every message kind (the workload is written out in PgOutputTests/FixtureTests.swift).
+public enum CapturedWorkload {
+    public static let messages: [[UInt8]] = {
+        let url = TestBed.checkoutRoot.appendingPathComponent("Tests/PgOutputTests/Fixtures/pg15-workload.hex")
+        let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map { line in
+            let digits = Array(line.utf8)
+            return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(decoding: digits[$0..<$0 + 2], as: UTF8.self), radix: 16)! }
+        }
+    }()
+}
