@@ -1,0 +1,109 @@
+import Applier
+@testable import PgOutput
+import PostgresClient
+import Testing
+import TestSupport
+
+@Suite struct StreamApplierTests {
+    static let schema = """
+        CREATE TYPE mood AS ENUM ('ok', 'happy');
+        CREATE TABLE items (id int PRIMARY KEY, note text, big text, feeling mood);
+        CREATE TABLE full_rows (a int, b text);
+        """
+
+    /// The captured transaction without its final TRUNCATE, so there are rows to compare.
+    static var transaction: [PgOutputMessage] {
+        ChangeSQLTests.messages.filter { if case .truncate = $0 { false } else { true } }
+    }
+
+    static func rows(_ connection: Connection) async throws -> [[String?]] {
+        try await connection.query("SELECT id::text, note, length(big)::text, feeling::text FROM items ORDER BY id").rows.map(\.values)
+            + connection.query("SELECT a::text, b FROM full_rows ORDER BY a, b").rows.map(\.values)
+    }
+
+    @Test func appliesOnceAndSkipsWhatIsAlreadyInAfterARestart() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { try await $0.execute(Self.schema) }
+            let slot = uniqueName("slot")
+            let first = try await withConnection(dsn) { connection in
+                let applier = try await StreamApplier.open(on: connection, slot: slot)
+                #expect(applier.appliedLSN == .zero)
+                for message in Self.transaction { try await applier.apply(message) }
+                return (applier.appliedLSN, try await Self.rows(connection))
+            }
+            #expect(first.1 == [["2", "changed", "12800", "ok"], ["1", "a"]])
+            guard case .commit(let commit) = Self.transaction.last else { Issue.record("no commit"); return }
+            #expect(first.0 == commit.endLSN)
+
+            // A restart: a new session reads the progress and the resent transaction is skipped
+            // (applying it again would fail on the duplicate key of the first insert).
+            try await withConnection(dsn) { connection in
+                let applier = try await StreamApplier.open(on: connection, slot: slot)
+                #expect(applier.appliedLSN == commit.endLSN)
+                for message in Self.transaction { try await applier.apply(message) }
+                #expect(try await Self.rows(connection) == first.1)
+                let progress = try await connection.query("SELECT lsn FROM continuity.stream_progress WHERE slot = $1", [slot])
+                    .scalar(String.self)
+                #expect(progress == commit.endLSN.description)
+            }
+        }
+    }
+
+    @Test func triggersOnThePassiveDoNotFireAgain() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { connection in
+                try await connection.execute(Self.schema + """
+                    CREATE TABLE audit (what text);
+                    CREATE FUNCTION note_it() RETURNS trigger LANGUAGE plpgsql AS $$
+                    BEGIN INSERT INTO audit VALUES (TG_OP); RETURN NEW; END $$;
+                    CREATE TRIGGER items_audit AFTER INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION note_it();
+                    """)
+                let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
+                for message in Self.transaction { try await applier.apply(message) }
+                #expect(try await connection.query("SELECT count(*) FROM audit").scalar(Int.self) == 0)
+            }
+        }
+    }
+
+    @Test func aTableThatDiffersStopsWithTheDifference() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { connection in
+                try await connection.execute("""
+                    CREATE TYPE mood AS ENUM ('ok', 'happy');
+                    CREATE TABLE items (id int PRIMARY KEY, note text, feeling mood, added int);
+                    """)
+                let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
+                var failure: UnappliableChange?
+                do {
+                    for message in Self.transaction { try await applier.apply(message) }
+                } catch let error as UnappliableChange {
+                    failure = error
+                }
+                #expect(failure?.table == "public.items")
+                #expect(failure?.reason.contains("missing on the passive: big") == true)
+                #expect(failure?.reason.contains("only on the passive: added") == true)
+                #expect(failure?.reason.contains("DDL is not streamed") == true)
+            }
+        }
+    }
+
+    @Test func aRowMissingOnThePassiveIsDivergence() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { connection in
+                try await connection.execute(Self.schema)
+                let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
+                // Begin, Type, Relation, then the update of row 2 without the inserts before it.
+                let messages = Self.transaction
+                let update = messages.first { if case .update = $0 { true } else { false } }!
+                var failure: UnappliableChange?
+                do {
+                    for message in Array(messages.prefix(3)) + [update] { try await applier.apply(message) }
+                } catch let error as UnappliableChange {
+                    failure = error
+                }
+                #expect(failure?.table == "public.items")
+                #expect(failure?.reason.contains("has diverged") == true)
+            }
+        }
+    }
+}
