@@ -45,6 +45,10 @@ let package = Package(
         .target(name: "PgOutput", dependencies: ["PostgresClient"]),
         // Applying the stream to the passive: SQL for each change (pure, so far).
         .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient"]),
+        // `continuity stream`: the slot, the receive loop, status updates, feeding the applier.
+        .target(name: "Streaming", dependencies: [
+            "Applier", "PgOutput", "PostgresClient", "OperatorErrors", .product(name: "Logging", package: "swift-log"),
+        ]),
         // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
         .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
@@ -81,6 +85,9 @@ let package = Package(
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "StreamingTests", dependencies: [
+            "Streaming", "PostgresClient", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "SigV4", "TestSupport", "Parallelism"]),

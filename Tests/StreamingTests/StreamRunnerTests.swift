@@ -1,0 +1,90 @@
+import Logging
+import OperatorErrors
+import PostgresClient
+import Streaming
+import Testing
+import TestSupport
+
+@Suite struct StreamRunnerTests {
+    static let schema = """
+        CREATE TABLE accounts (id int PRIMARY KEY, balance numeric NOT NULL, note text);
+        CREATE TABLE events (at int, what text);
+        ALTER TABLE events REPLICA IDENTITY FULL;
+        """
+
+    static func digest(_ dsn: ConnectionString) async throws -> [String?] {
+        try await withConnection(dsn) { connection in
+            [try await connection.query("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY id), '')) FROM accounts t").scalar(String.self),
+             try await connection.query("SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY at, what), '')) FROM events t").scalar(String.self)]
+        }
+    }
+
+    /// Slots are global to a cluster and hold WAL back: every test drops the one it made.
+    static func withSlot(_ slot: String, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            try? await dropSlot(slot)
+            throw error
+        }
+        try await dropSlot(slot)
+    }
+
+    static func dropSlot(_ slot: String) async throws {
+        try await withConnection(TestBed.active) { _ = try await $0.execute("SELECT pg_drop_replication_slot($1)", [slot]) }
+    }
+
+    /// Two runs with --until caught-up: the second resumes where the first stopped, and the
+    /// passive ends identical to the active, with no change applied twice.
+    @Test func followsTheSourceAndResumes() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                try await withConnection(source) { try await $0.execute(Self.schema) }
+                try await withConnection(target) { try await $0.execute(Self.schema) }
+                let options = StreamOptions(source: source, target: target, slot: uniqueName("stream"),
+                                            publication: uniqueName("pub"), until: .caughtUp)
+                try await StreamRunner.prepareSource(options)
+                try await Self.withSlot(options.slot) {
+                    try await withConnection(source) { sql in
+                        try await sql.execute("INSERT INTO accounts SELECT i, i * 10, 'n' || i FROM generate_series(1, 500) i")
+                        try await sql.execute("INSERT INTO events VALUES (1, 'dup'), (1, 'dup'), (2, 'x')")
+                        try await sql.execute("UPDATE accounts SET balance = balance + 1 WHERE id % 7 = 0")
+                        try await sql.execute("BEGIN; DELETE FROM accounts WHERE id > 490; ROLLBACK")  // never committed
+                    }
+                    let first = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                    #expect(first.transactions == 3)  // the rolled-back transaction is never sent
+                    #expect(try await Self.digest(source) == Self.digest(target))
+
+                    try await withConnection(source) { sql in
+                        try await sql.execute("UPDATE events SET what = 'one' WHERE ctid = (SELECT min(ctid) FROM events WHERE what = 'dup')")
+                        try await sql.execute("DELETE FROM accounts WHERE id <= 10")
+                    }
+                    let second = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                    #expect(second.transactions == 2)
+                    #expect(try await Self.digest(source) == Self.digest(target))
+                }
+            }
+        }
+    }
+
+    @Test func refusesASlotAnotherProcessFollows() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            let options = StreamOptions(source: source, target: source, slot: uniqueName("busy"), publication: "p", until: .caughtUp)
+            try await StreamRunner.prepareSource(options)
+            try await Self.withSlot(options.slot) {
+                try await withConnection(source, replication: true) { holder in
+                    try await holder.startLogicalReplication(slot: options.slot, from: .zero,
+                                                             options: [("proto_version", "1"), ("publication_names", "p")])
+                    try await waitUntil("the slot to be active") {
+                        try await withConnection(source) {
+                            try await $0.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [options.slot]).scalar(Bool.self)
+                        }
+                    }
+                    let refused = await #expect(throws: UsageError.self) { try await StreamRunner.prepareSource(options) }
+                    #expect(refused?.status == .refused)
+                    try await holder.endReplication()
+                }
+            }
+        }
+    }
+}
