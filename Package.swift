@@ -73,6 +73,7 @@ let package = Package(
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
+            "Streaming",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

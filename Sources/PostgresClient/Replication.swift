@@ -143,10 +143,13 @@ extension Connection {
         }
     }
 
+    /// Slot names PostgreSQL accepts: lower-case letters, digits and underscores, at most 63.
+    public static func isValidSlotName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 63 && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }
+    }
+
     static func requireSlotName(_ name: String) throws {
-        let valid = !name.isEmpty && name.count <= 63
-            && name.allSatisfy { ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" }
-        guard valid else {
+        guard isValidSlotName(name) else {
             throw ServerError(sqlState: "42602", message: "invalid slot name \"\(name)\"",
                               hint: "slot names use only lower-case letters, digits and underscores (at most 63)",
                               statement: "slot name check")

@@ -15,19 +15,6 @@ extension PendingCommand {
     }
 }
 
-struct Stream: PendingCommand {
-    static let configuration = CommandConfiguration(abstract: "Tail the active's logical replication stream into the passive (not built yet).")
-    @OptionGroup var common: CommonOptions
-    @Option(help: ArgumentHelp("The active node.", valueName: "dsn")) var source: String?
-    @Option(help: ArgumentHelp("The passive node.", valueName: "dsn")) var target: String?
-    @Option(help: ArgumentHelp("The logical slot on the active.", valueName: "name")) var slot: String?
-    @Option(help: ArgumentHelp("The publication (default: one FOR ALL TABLES).", valueName: "name")) var publication: String?
-    @Option(help: ArgumentHelp("copy: copy every table first; none: the passive already has the data.", valueName: "mode")) var `init`: String?
-    @Option(help: ArgumentHelp("caught-up or an LSN: stop there instead of running until a signal.", valueName: "point")) var until: String?
-
-    static let path = "stream"
-}
-
 struct Cutover: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "Pause writes, let the passive catch up, promote it, repoint traffic (not built yet).")
     @OptionGroup var common: CommonOptions

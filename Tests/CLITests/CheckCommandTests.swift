@@ -111,7 +111,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [["stream"], ["cutover"],
+    @Test(arguments: [["cutover"],
                       ["hook", "pre-destroy"], ["hook", "post-create"], ["drill"], ["agent"]])
     func pendingCommandsSaySoAndExitOne(_ arguments: [String]) async throws {
         let run = try await CommandLineRun.run(arguments)
@@ -120,7 +120,7 @@ import TestSupport
     }
 
     @Test func errorsAreJSONToo() async throws {
-        let run = try await CommandLineRun.run(["stream", "--json"])
+        let run = try await CommandLineRun.run(["cutover", "--json"])
         #expect(run.status == 1)
         let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let error = document?["error"] as? [String: Any]
