@@ -79,6 +79,13 @@ public final class StreamApplier {
         }
     }
 
+    /// Abandons the source transaction in flight (a stop mid-transaction): nothing of it stays,
+    /// and the next run receives it again from the recorded position.
+    public func rollBackInFlight() async throws {
+        if state == .applying { try await connection.execute("ROLLBACK") }
+        state = .idle
+    }
+
     private func relation(_ oid: UInt32) throws -> Relation {
         guard let relation = relations[oid] else {
             throw UnappliableChange(table: "relation \(oid)", reason: "a change arrived before its Relation message")

@@ -33,6 +33,8 @@ public struct StreamReport: Codable, Sendable {
     public let slot: String
     public let appliedLSN: String
     public let transactions: Int
+    /// `caught-up`, `lsn` (the --until point), `stopped` (cancelled, e.g. by SIGTERM) or `ended` (by the server).
+    public let reason: String
 }
 
 /// `continuity stream`: follows the slot and applies every transaction to the passive
@@ -56,9 +58,10 @@ public enum StreamRunner {
                     slot: options.slot, from: applier.appliedLSN,
                     options: [("proto_version", "1"), ("publication_names", options.publication)])
                 logger.info("streaming slot \(options.slot) from \(applier.appliedLSN) into \(options.target.shortDescription)")
-                let transactions = try await follow(replication, applier: applier, until: target, logger: logger)
+                let (transactions, reason) = try await follow(replication, applier: applier, until: target, logger: logger)
                 try await replication.endReplication()
-                return StreamReport(slot: options.slot, appliedLSN: applier.appliedLSN.description, transactions: transactions)
+                let stop = reason == .reachedTarget ? (options.until == .caughtUp ? "caught-up" : "lsn") : reason.rawValue
+                return StreamReport(slot: options.slot, appliedLSN: applier.appliedLSN.description, transactions: transactions, reason: stop)
             }
         }
     }
@@ -71,12 +74,19 @@ public enum StreamRunner {
             if publications.isEmpty {
                 try await source.execute("CREATE PUBLICATION \(quoteIdentifier(options.publication)) FOR ALL TABLES WITH (publish_via_partition_root = true)")
             }
-            let slot = try await source.query("SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1", [options.slot]).rows.first
-            if let pid = slot?["active_pid"] {
+            // After a crash the old walsender holds the slot until it notices its client is gone,
+            // normally within moments: wait a little before calling the slot taken.
+            var slot = try await activePid(source, options.slot)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while case .some(.some) = slot, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))  // polling the catalogue with a deadline
+                slot = try await activePid(source, options.slot)
+            }
+            if case .some(.some(let pid)) = slot {
                 throw UsageError("slot \(options.slot) is being followed by another process (pid \(pid))",
                                  fix: "stop that stream first, or give this one its own --slot", status: .refused)
             }
-            if slot == nil {
+            if case .none = slot {
                 try await Connection.with(options.source, options: .init(replication: true)) {
                     _ = try await $0.createLogicalSlot(options.slot, snapshot: .noExport)
                 }
@@ -84,15 +94,29 @@ public enum StreamRunner {
         }
     }
 
+    /// nil: no such slot; .some(nil): the slot exists and is free; .some(pid): a process follows it.
+    private static func activePid(_ source: Connection, _ slot: String) async throws -> String?? {
+        guard let row = try await source.query("SELECT active_pid::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.first
+        else { return nil }
+        return .some(row["active_pid"])
+    }
+
+    enum StopReason: String { case reachedTarget, stopped, ended }
+
     private static func follow(_ replication: Connection, applier: StreamApplier, until target: LSN?,
-                               logger: Logger) async throws -> Int {
+                               logger: Logger) async throws -> (Int, StopReason) {
         var transactions = 0
         var inTransaction = false
         var idlePosition = applier.appliedLSN
         var lastStatus = ContinuousClock.now
         while true {
-            try Task.checkCancellation()
-            guard let frames = try await replication.receive(timeout: .milliseconds(500)) else { return transactions }
+            if Task.isCancelled {
+                // Asked to stop (SIGTERM): the transaction in flight is rolled back, not half applied.
+                try await applier.rollBackInFlight()
+                logger.info("stopped at \(applier.appliedLSN), \(transactions) transactions applied")
+                return (transactions, .stopped)
+            }
+            guard let frames = try await replication.receive(timeout: .milliseconds(500)) else { return (transactions, .ended) }
             var replyRequested = false
             for bytes in frames {
                 switch try ReplicationFrame.decode(bytes[...]) {
@@ -124,7 +148,7 @@ public enum StreamRunner {
             }
             if let target, !inTransaction, flushed >= target {
                 logger.info("caught up at \(flushed) (target \(target)), \(transactions) transactions applied")
-                return transactions
+                return (transactions, .reachedTarget)
             }
         }
     }

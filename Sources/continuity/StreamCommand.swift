@@ -35,8 +35,11 @@ struct Stream: AsyncParsableCommand {
                 throw UsageError("slot name '\(options.slot)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63)")
             }
             try await StreamRunner.prepareSource(options)
-            let report = try await StreamRunner.run(options, logger: context.logger)
-            try context.emit(report, text: "slot \(report.slot): applied up to \(report.appliedLSN), \(report.transactions) transactions")
+            let stream = Task { [logger = context.logger] in try await StreamRunner.run(options, logger: logger) }
+            let signals = TerminationSignals { stream.cancel() }
+            let report = try await stream.value
+            signals.stop()
+            try context.emit(report, text: "slot \(report.slot): applied up to \(report.appliedLSN), \(report.transactions) transactions (\(report.reason))")
             return .done
         }
     }

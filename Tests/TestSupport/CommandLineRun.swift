@@ -21,34 +21,46 @@ public struct CommandLineRun: Sendable {
         return TestBed.checkoutRoot.appendingPathComponent(".build/debug/continuity")
     }()
 
-    /// `environment` is added to this process's own, with the test bed's PGPASSFILE.
-    /// Waits without holding a thread of the cooperative pool, so tests running meanwhile are not starved.
+    /// `environment` is added to this process's own, with the test bed's PGPASSFILE. Waits
+    /// without holding a thread of the cooperative pool, so tests running meanwhile are not starved.
     public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> CommandLineRun {
-        let process = Process()
-        process.executableURL = executable
+        try await RunningCommand(arguments, environment: environment).finished()
+    }
+}
+
+/// A `continuity` process still running: for tests that signal it (SIGTERM, SIGKILL).
+public final class RunningCommand: @unchecked Sendable {
+    private let process = Process()
+    private let directory: URL
+    private let started = ContinuousClock.now
+    private let exited = AsyncStream<Void>.makeStream()
+
+    public init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = CommandLineRun.executable
         process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CONTINUITY_") || $0.key.hasPrefix("CONTINUITY_TEST") }
         if let passfile = TestBed.settings["PGPASSFILE"] { merged["PGPASSFILE"] = passfile }
         merged.merge(environment) { $1 }
         process.environment = merged
         // Files, not pipes: a chatty child cannot fill a pipe and block while we wait for it.
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-run-\(UUID())")
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-run-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in ["stdout", "stderr"] { try Data().write(to: directory.appendingPathComponent(name)) }
+        process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("stdout"))
+        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
+        let continuation = exited.continuation
+        process.terminationHandler = { _ in continuation.yield(); continuation.finish() }
+        try process.run()
+    }
+
+    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+
+    public func finished() async throws -> CommandLineRun {
+        for await _ in exited.stream {}
         defer { try? FileManager.default.removeItem(at: directory) }
-        let out = directory.appendingPathComponent("stdout"), err = directory.appendingPathComponent("stderr")
-        for file in [out, err] { try Data().write(to: file) }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        let started = ContinuousClock.now
-        var launchError: (any Error)?
-        await withCheckedContinuation { (finished: CheckedContinuation<Void, Never>) in
-            process.terminationHandler = { _ in finished.resume() }
-            do { try process.run() } catch { launchError = error; finished.resume() }
-        }
-        if let launchError { throw launchError }
         return CommandLineRun(status: process.terminationStatus,
-                              stdout: try String(contentsOf: out, encoding: .utf8),
-                              stderr: try String(contentsOf: err, encoding: .utf8),
+                              stdout: try String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8),
+                              stderr: try String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8),
                               elapsed: ContinuousClock.now - started)
     }
 }
