@@ -11,6 +11,8 @@ public struct StreamOptions: Sendable {
     public var slot: String
     public var publication: String
     public var until: Until
+    /// How long a restart waits for a crashed run's walsender to let go of the slot.
+    public var slotReleaseWait: Duration = .seconds(10)
 
     /// When a run stops by itself (otherwise it follows the source until cancelled).
     public enum Until: Sendable, Equatable {
@@ -53,15 +55,23 @@ public enum StreamRunner {
         }
         return try await Connection.with(options.target) { passive in
             let applier = try await StreamApplier.open(on: passive, slot: options.slot)
-            return try await Connection.with(options.source, options: .init(replication: true)) { replication in
-                try await replication.startLogicalReplication(
-                    slot: options.slot, from: applier.appliedLSN,
-                    options: [("proto_version", "1"), ("publication_names", options.publication)])
-                logger.info("streaming slot \(options.slot) from \(applier.appliedLSN) into \(options.target.shortDescription)")
-                let (transactions, reason) = try await follow(replication, applier: applier, until: target, logger: logger)
-                try await replication.endReplication()
-                let stop = reason == .reachedTarget ? (options.until == .caughtUp ? "caught-up" : "lsn") : reason.rawValue
-                return StreamReport(slot: options.slot, appliedLSN: applier.appliedLSN.description, transactions: transactions, reason: stop)
+            // Sequences go through sessions of their own, never the applier's transaction.
+            return try await Connection.with(options.source) { sequenceSource in
+                try await Connection.with(options.target) { sequenceTarget in
+                    let sequences = SequenceSync(source: sequenceSource, target: sequenceTarget)
+                    return try await Connection.with(options.source, options: .init(replication: true)) { replication in
+                        try await replication.startLogicalReplication(
+                            slot: options.slot, from: applier.appliedLSN,
+                            options: [("proto_version", "1"), ("publication_names", options.publication)])
+                        logger.info("streaming slot \(options.slot) from \(applier.appliedLSN) into \(options.target.shortDescription)")
+                        let (transactions, reason) = try await follow(replication, applier: applier, sequences: sequences,
+                                                                      until: target, logger: logger)
+                        try await replication.endReplication()
+                        let stop = reason == .reachedTarget ? (options.until == .caughtUp ? "caught-up" : "lsn") : reason.rawValue
+                        return StreamReport(slot: options.slot, appliedLSN: applier.appliedLSN.description,
+                                            transactions: transactions, reason: stop)
+                    }
+                }
             }
         }
     }
@@ -77,7 +87,7 @@ public enum StreamRunner {
             // After a crash the old walsender holds the slot until it notices its client is gone,
             // normally within moments: wait a little before calling the slot taken.
             var slot = try await activePid(source, options.slot)
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + options.slotReleaseWait
             while case .some(.some) = slot, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(100))  // polling the catalogue with a deadline
                 slot = try await activePid(source, options.slot)
@@ -103,13 +113,18 @@ public enum StreamRunner {
 
     enum StopReason: String { case reachedTarget, stopped, ended }
 
-    private static func follow(_ replication: Connection, applier: StreamApplier, until target: LSN?,
-                               logger: Logger) async throws -> (Int, StopReason) {
+    private static func follow(_ replication: Connection, applier: StreamApplier, sequences: SequenceSync,
+                               until target: LSN?, logger: Logger) async throws -> (Int, StopReason) {
         var transactions = 0
         var inTransaction = false
         var idlePosition = applier.appliedLSN
         var lastStatus = ContinuousClock.now
+        var lastSequenceSync = ContinuousClock.now - .seconds(60)
         while true {
+            if ContinuousClock.now - lastSequenceSync > .seconds(5) {
+                try await sequences.run()
+                lastSequenceSync = ContinuousClock.now
+            }
             if Task.isCancelled {
                 // Asked to stop (SIGTERM): the transaction in flight is rolled back, not half applied.
                 try await applier.rollBackInFlight()
@@ -147,6 +162,7 @@ public enum StreamRunner {
                 lastStatus = ContinuousClock.now
             }
             if let target, !inTransaction, flushed >= target {
+                try await sequences.run()  // current as of the end of the run, too
                 logger.info("caught up at \(flushed) (target \(target)), \(transactions) transactions applied")
                 return (transactions, .reachedTarget)
             }

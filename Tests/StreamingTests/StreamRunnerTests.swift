@@ -67,9 +67,37 @@ import TestSupport
         }
     }
 
+    /// Logical replication does not carry sequences; the stream copies them.
+    @Test func copiesSequenceValues() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                let schema = "CREATE TABLE orders (id serial PRIMARY KEY, note text); CREATE SEQUENCE invoice_numbers START 1000;"
+                try await withConnection(source) { try await $0.execute(schema) }
+                try await withConnection(target) { try await $0.execute(schema) }
+                let options = StreamOptions(source: source, target: target, slot: uniqueName("seq"),
+                                            publication: uniqueName("pub"), until: .caughtUp)
+                try await StreamRunner.prepareSource(options)
+                try await Self.withSlot(options.slot) {
+                    try await withConnection(source) { sql in
+                        try await sql.execute("INSERT INTO orders (note) SELECT 'n' FROM generate_series(1, 42)")
+                        try await sql.execute("SELECT nextval('invoice_numbers') FROM generate_series(1, 7)")
+                    }
+                    _ = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                    let values = try await withConnection(target) { connection in
+                        (try await connection.query("SELECT last_value FROM orders_id_seq").scalar(Int.self),
+                         try await connection.query("SELECT last_value FROM invoice_numbers").scalar(Int.self))
+                    }
+                    #expect(values.0 == 42)
+                    #expect(values.1 == 1006)
+                }
+            }
+        }
+    }
+
     @Test func refusesASlotAnotherProcessFollows() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
-            let options = StreamOptions(source: source, target: source, slot: uniqueName("busy"), publication: "p", until: .caughtUp)
+            var options = StreamOptions(source: source, target: source, slot: uniqueName("busy"), publication: "p", until: .caughtUp)
+            options.slotReleaseWait = .seconds(1)
             try await StreamRunner.prepareSource(options)
             try await Self.withSlot(options.slot) {
                 try await withConnection(source, replication: true) { holder in
