@@ -54,7 +54,7 @@ public final class ProgressMeter: Sendable {
         if live {
             draw(note: "\(table) done")
         } else {
-            logger.info("\(table): \(complete.rows) rows, \(Self.megabytes(complete.bytes)); overall \(status)")
+            logger.info("\(table): \(complete.rows) rows, \(megabytes(complete.bytes)); overall \(status)")
         }
         return true
     }
@@ -64,21 +64,21 @@ public final class ProgressMeter: Sendable {
         ticker.withLock { $0?.cancel(); $0 = nil }
         guard live else { return }
         let done = bytes.load(ordering: .relaxed)
-        let elapsed = max(Self.seconds(ContinuousClock.now - started), 0.001)
-        let summary = "\(verb): moved \(Self.megabytes(done)), \(rows.load(ordering: .relaxed)) rows in "
-            + String(format: "%.1f s (%@/s)", elapsed, Self.megabytes(Int64(Double(done) / elapsed)))
+        let elapsed = max((ContinuousClock.now - started).seconds, 0.001)
+        let summary = "\(verb): moved \(megabytes(done)), \(rows.load(ordering: .relaxed)) rows in "
+            + String(format: "%.1f s (%@/s)", elapsed, megabytes(Int64(Double(done) / elapsed)))
         FileHandle.standardError.write(Data("\r\u{1B}[K\(summary)\n".utf8))
     }
 
     /// `45% 120.3 MB of 265.0 MB, 1200000 rows, 85.2 MB/s, ETA 2 s`
     public var status: String {
         let done = bytes.load(ordering: .relaxed)
-        let elapsed = max(Self.seconds(ContinuousClock.now - started), 0.001)
+        let elapsed = max((ContinuousClock.now - started).seconds, 0.001)
         let rate = Double(done) / elapsed
         let fraction = min(1, Double(done) / Double(totalBytes))
         let eta = rate > 0 ? Double(max(totalBytes - done, 0)) / rate : 0
-        return "\(Int(fraction * 100))% \(Self.megabytes(done)) of \(Self.megabytes(totalBytes)), "
-            + "\(rows.load(ordering: .relaxed)) rows, \(Self.megabytes(Int64(rate)))/s, ETA \(Int(eta.rounded())) s"
+        return "\(Int(fraction * 100))% \(megabytes(done)) of \(megabytes(totalBytes)), "
+            + "\(rows.load(ordering: .relaxed)) rows, \(megabytes(Int64(rate)))/s, ETA \(Int(eta.rounded())) s"
     }
 
     private func draw(note: String? = nil) {
@@ -86,9 +86,4 @@ public final class ProgressMeter: Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
-    static func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
-
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }

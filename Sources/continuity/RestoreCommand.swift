@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProgressDisplay
 import Restoring
 import SnapshotFormat
 import SnapshotStore
@@ -31,7 +32,7 @@ struct Restore: AsyncParsableCommand {
                 clean: try settings.flag("clean", flag: clean), toolVersion: ContinuityVersion.current)
             let started = ContinuousClock.now
             let manifest = try await RestoreRunner.restore(options, logger: context.logger)
-            let report = RestoreReport(manifest: manifest, target: target.description, seconds: seconds(ContinuousClock.now - started))
+            let report = RestoreReport(manifest: manifest, target: target.description, seconds: (ContinuousClock.now - started).seconds)
             try context.emit(report, text: report.text)
             return .done
         }

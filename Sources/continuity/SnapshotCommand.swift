@@ -3,6 +3,7 @@ import Compression
 import Fencing
 import Foundation
 import OperatorErrors
+import ProgressDisplay
 import SnapshotFormat
 import SnapshotStore
 import Snapshotting
@@ -37,7 +38,7 @@ struct Snapshot: AsyncParsableCommand {
                                           toolVersion: ContinuityVersion.current)
             options.fence = fence
             let manifest = try await SnapshotRunner.take(options, logger: context.logger)
-            let report = SnapshotReport(manifest: manifest, store: store.location, seconds: seconds(ContinuousClock.now - started))
+            let report = SnapshotReport(manifest: manifest, store: store.location, seconds: (ContinuousClock.now - started).seconds)
             try context.emit(report, text: report.text)
             return .done
         }
@@ -79,8 +80,4 @@ struct SnapshotReport: Encodable {
         \(rawBytes / 1_000_000) MB → \(storedBytes / 1_000_000) MB stored, LSN \(lsn), \(String(format: "%.1f", seconds)) s
         """ + (fence.map { "\nthe source was left fenced (\($0)): writes stay stopped" } ?? "")
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }

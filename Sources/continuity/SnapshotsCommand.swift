@@ -3,6 +3,7 @@ import ContinuityConfig
 import Foundation
 import OperatorErrors
 import Parallelism
+import ProgressDisplay
 import SnapshotCatalog
 import SnapshotFormat
 import SnapshotStore
@@ -150,7 +151,6 @@ struct SnapshotSummary: Encodable {
     }
 }
 
-func megabytes(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
 
 enum ManifestPrinter {
     static func text(_ manifest: Manifest) -> String {

@@ -82,11 +82,7 @@ import TestSupport
     @Test func replayingTheCaptureOnPostgreSQLGivesTheSourcesRows() async throws {
         try await withTestDatabase(on: TestBed.passive) { dsn in
             try await withConnection(dsn) { passive in
-                try await passive.execute("""
-                    CREATE TYPE mood AS ENUM ('ok', 'happy');
-                    CREATE TABLE items (id int PRIMARY KEY, note text, big text, feeling mood);
-                    CREATE TABLE full_rows (a int, b text);
-                    """)
+                try await passive.execute(CapturedWorkload.schema)
                 for statement in try Self.statements().dropLast() {  // all but the TRUNCATE
                     try await passive.execute(statement.sql, statement.parameters)
                 }

@@ -5,11 +5,7 @@ import Testing
 import TestSupport
 
 @Suite struct StreamApplierTests {
-    static let schema = """
-        CREATE TYPE mood AS ENUM ('ok', 'happy');
-        CREATE TABLE items (id int PRIMARY KEY, note text, big text, feeling mood);
-        CREATE TABLE full_rows (a int, b text);
-        """
+    static let schema = CapturedWorkload.schema
 
     /// The captured transaction without its final TRUNCATE, so there are rows to compare.
     static var transaction: [PgOutputMessage] {
