@@ -17,9 +17,6 @@ public enum OptionCatalog {
         "log-level",
     ]
 
-    /// Settings that hold secrets: allowed in the config file and the environment only.
-    public static let secretKeys: Set<String> = ["source-password", "target-password"]
-
     /// `max-pause` → `CONTINUITY_MAX_PAUSE`.
     public static func environmentName(_ key: String) -> String {
         "CONTINUITY_" + key.uppercased().replacingOccurrences(of: "-", with: "_")
