@@ -43,11 +43,16 @@ let package = Package(
         .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "SigV4", "Checksum"]),
         // The pgoutput decoder: CopyBoth frames and logical replication messages, from bytes, no I/O.
         .target(name: "PgOutput", dependencies: ["PostgresClient"]),
-        // Applying the stream to the passive: SQL for each change (pure, so far).
-        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient"]),
-        // `continuity stream`: the slot, the receive loop, status updates, feeding the applier.
+        // Applying the stream to the passive: SQL for each change (pure), grouped and pipelined.
+        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "ProgressDisplay"]),
+        // `stream --init copy`: the active's tables piped into the passive under one snapshot.
+        .target(name: "Cloning", dependencies: [
+            "Snapshotting", "Restoring", "Parallelism", "PostgresClient", "ProgressDisplay", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier.
         .target(name: "Streaming", dependencies: [
-            "Applier", "PgOutput", "PostgresClient", "OperatorErrors", .product(name: "Logging", package: "swift-log"),
+            "Applier", "Cloning", "Preflight", "PgOutput", "PostgresClient", "OperatorErrors", .product(name: "Logging", package: "swift-log"),
         ]),
         // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
         .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),

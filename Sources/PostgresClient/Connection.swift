@@ -26,6 +26,11 @@ public actor Connection {
     /// Only touched on the actor's thread, and by deinit, which has the last reference;
     /// `nonisolated(unsafe)` only because Swift cannot see that deinit is exclusive.
     nonisolated(unsafe) var handle: OpaquePointer?
+    /// Statements `pipeline` has prepared on this session: SQL text → statement name.
+    var preparedStatements: [String: String] = [:]
+    /// Prepares sent in the pipeline under way, not yet confirmed by the server.
+    var pendingPrepares: [String: String] = [:]
+    var preparedCount = 0
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 

@@ -48,6 +48,11 @@ public struct ConnectionLost: OperatorError, Equatable {
     public let target: String
     public let reason: String
     public var status: ExitStatus { .failed }
+    public init(target: String, reason: String) {
+        self.target = target
+        self.reason = reason
+    }
+
     public var problem: String { "lost the connection to \(target): \(reason)" }
     public var fix: String? { "check that the server is up; the command can be re-run safely" }
 }

@@ -61,17 +61,20 @@ extension Connection {
         guard PQsetnonblocking(conn, 1) == 0 else { throw connectionLost() }
     }
 
-    /// Waits up to `timeout` for CopyData messages and returns those available (up to `limit`),
-    /// an empty array when the wait ran out, or nil when the server ended the stream.
-    public func receive(timeout: Duration, limit: Int = 256) throws -> [[UInt8]]? {
+    /// Waits up to `timeout` for CopyData messages and returns those available (up to `limit`
+    /// messages or about `byteLimit` bytes), an empty array when the wait ran out, or nil when
+    /// the server ended the stream.
+    public func receive(timeout: Duration, limit: Int = 256, byteLimit: Int = 8 << 20) throws -> [[UInt8]]? {
         let conn = try requireHandle()
         var messages: [[UInt8]] = []
+        var bytes = 0
         let deadline = ContinuousClock.now + timeout
-        while messages.count < limit {
+        while messages.count < limit, bytes < byteLimit {
             var buffer: UnsafeMutablePointer<CChar>?
             let length = PQgetCopyData(conn, &buffer, 1)
             if length > 0, let buffer {
                 messages.append(Array(UnsafeRawBufferPointer(start: buffer, count: Int(length))))
+                bytes += Int(length)
                 PQfreemem(buffer)
                 continue
             }

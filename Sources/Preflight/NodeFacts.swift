@@ -62,18 +62,24 @@ extension NodeFacts {
             canReplicate: try settings.decode("replication"),
             canSetReplicationRole: canSetRole,
             inRecovery: try settings.decode("in_recovery"),
-            tablesWithoutReplicaIdentity: try await names(connection, where: """
-                c.relkind = 'r' AND c.relpersistence = 'p' AND (
-                  c.relreplident = 'n'
-                  OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-                  OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
-                """),
+            tablesWithoutReplicaIdentity: try await tablesLackingReplicaIdentity(connection),
             unreadableTables: try await names(connection, where: """
                 c.relkind IN ('r', 'p', 'm') AND NOT has_table_privilege(c.oid, 'SELECT')
                 """),
             unloggedTables: try await names(connection, where: "c.relkind = 'r' AND c.relpersistence = 'u'"),
             largeObjects: try settings.decode("large_objects"),
             userRelations: try await userRelationCount(connection))
+    }
+
+    /// Logged tables whose updates and deletes could not be found on the passive: no replica
+    /// identity, or one naming a primary key or index that does not exist.
+    public static func tablesLackingReplicaIdentity(_ connection: Connection) async throws -> [String] {
+        try await names(connection, where: """
+            c.relkind = 'r' AND c.relpersistence = 'p' AND (
+              c.relreplident = 'n'
+              OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
+              OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
+            """)
     }
 
     /// Tables, views, sequences and the like in user schemas: zero means an empty database,

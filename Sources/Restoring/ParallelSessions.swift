@@ -4,7 +4,7 @@ import PostgresClient
 /// Runs `body` for every item on up to `jobs` connections to `target`, each taking the next
 /// item as it finishes one. `prepare` runs once per connection first. The first error stops
 /// the lot.
-func forEachInParallel<Item: Sendable>(_ items: [Item], target: ConnectionString, jobs: Int,
+public func forEachInParallel<Item: Sendable>(_ items: [Item], target: ConnectionString, jobs: Int,
                                        prepare: String? = nil,
                                        _ body: @escaping @Sendable (Item, Connection) async throws -> Void) async throws {
     guard !items.isEmpty else { return }

@@ -5,10 +5,10 @@ import PostgresClient
 /// parallel, together with `alongside` (the ANALYZEs: their lock does not conflict with
 /// CREATE INDEX's); everything else (partition index attachments, comments, triggers, foreign
 /// keys, which depend on those) then runs in the dump's order on one session.
-enum PostDataBuilder {
+public enum PostDataBuilder {
     static let parallelTypes: Set<String> = ["INDEX", "CONSTRAINT"]
 
-    static func run(_ script: SchemaScript, alongside: [String], target: ConnectionString, jobs: Int) async throws {
+    public static func run(_ script: SchemaScript, alongside: [String], target: ConnectionString, jobs: Int) async throws {
         let (preamble, entries) = script.entries
         let parallel = entries.filter { parallelTypes.contains($0.type) }.map(\.sql) + alongside
         let rest = entries.filter { !parallelTypes.contains($0.type) }

@@ -52,7 +52,7 @@ public enum RestoreRunner {
         let postData = try await Blocking.run { try SchemaScript.read(manifest.schema.postData, from: store) }
 
         try await Connection.with(options.target) { target in
-            try await prepare(target, options: options, needs: preData.extensions, manifest: manifest)
+            try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
             logger.info("restoring snapshot \(manifest.id) of stack \(manifest.stack) (\(manifest.totals.rows) rows in \(manifest.totals.parts) parts) into \(options.target.shortDescription)")
             try await target.execute(preData.sql)
         }
@@ -62,52 +62,11 @@ public enum RestoreRunner {
         let analyze = manifest.tables.sorted { $0.rows > $1.rows }.map { "ANALYZE \(qualifiedName($0.schema, $0.name))" }
         try await PostDataBuilder.run(postData, alongside: analyze, target: options.target, jobs: options.jobs)
         try await Connection.with(options.target) { target in
-            for sequence in manifest.sequences {
-                try await target.execute("SELECT pg_catalog.setval($1, $2, $3)",
-                                         [qualifiedName(sequence.schema, sequence.name), String(sequence.lastValue), sequence.isCalled ? "t" : "f"])
-            }
-            try await refresh(manifest.materializedViews, on: target)
+            try await DataFinishing.setSequences(manifest.sequences, on: target)
+            try await DataFinishing.refresh(manifest.materializedViews, on: target)
             try await record(manifest, options: options, on: target)
         }
         return manifest
-    }
-
-    /// Refuses a non-empty target unless told `--clean`, and a target lacking an extension
-    /// the schema needs — before any data moves.
-    private static func prepare(_ target: Connection, options: RestoreOptions, needs extensions: [String],
-                                manifest: Manifest) async throws {
-        let relations = try await NodeFacts.userRelationCount(target)
-        if relations > 0 {
-            guard options.clean else {
-                throw UsageError("the target database \(options.target.shortDescription) is not empty (\(relations) tables, views or sequences)",
-                                 fix: "restore into an empty database, or pass --clean to drop what is there first", status: .refused)
-            }
-            try await dropUserSchemas(target)
-        }
-        if !extensions.isEmpty {
-            let available = try await target.query("SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])",
-                                                    ["{" + extensions.map { "\"\($0)\"" }.joined(separator: ",") + "}"])
-                .rows.compactMap { $0["name"] }
-            let missing = extensions.filter { !available.contains($0) }
-            guard missing.isEmpty else {
-                throw UsageError("the target lacks extensions the schema needs: \(missing.joined(separator: ", "))",
-                                 fix: "install them on the target server (their packages, e.g. postgresql-15-<name>), then re-run", status: .refused)
-            }
-        }
-    }
-
-    /// `--clean`: every user schema goes, and `public` comes back as PostgreSQL 15 creates it.
-    private static func dropUserSchemas(_ target: Connection) async throws {
-        let schemas = try await target.query("""
-            SELECT nspname FROM pg_namespace
-            WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'continuity') AND nspname !~ '^pg_'
-            """).rows.compactMap { $0["nspname"] }
-        for schema in schemas { try await target.execute("DROP SCHEMA \(quoteIdentifier(schema)) CASCADE") }
-        try await target.execute("""
-            CREATE SCHEMA public AUTHORIZATION pg_database_owner;
-            COMMENT ON SCHEMA public IS 'standard public schema';
-            GRANT USAGE ON SCHEMA public TO PUBLIC;
-            """)
     }
 
     private static func loadParts(_ manifest: Manifest, options: RestoreOptions, codec: Codec, logger: Logger) async throws {
@@ -120,25 +79,6 @@ public enum RestoreRunner {
         try await forEachInParallel(work, target: options.target, jobs: options.jobs) { item, connection in
             try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store, progress: progress)
             progress.finishedPart(of: "\(item.table.schema).\(item.table.name)", rows: item.part.rows, bytes: item.part.rawBytes)
-        }
-    }
-
-    /// Refreshes the views that held data on the source. One may read another, so a view that
-    /// fails because another is still empty is retried after the others; a pass that refreshes
-    /// nothing means a real error, which is then thrown.
-    private static func refresh(_ views: [Manifest.Relation], on target: Connection) async throws {
-        var pending = views
-        while !pending.isEmpty {
-            var failures: [(Manifest.Relation, any Error)] = []
-            for view in pending {
-                do {
-                    try await target.execute("REFRESH MATERIALIZED VIEW \(qualifiedName(view.schema, view.name))")
-                } catch {
-                    failures.append((view, error))
-                }
-            }
-            if failures.count == pending.count, let (_, error) = failures.first { throw error }
-            pending = failures.map(\.0)
         }
     }
 

@@ -4,8 +4,13 @@ import SnapshotFormat
 import SnapshotStore
 
 /// A pg_dump schema section from the store, checked against the manifest before it is used.
-struct SchemaScript {
-    let sql: String
+public struct SchemaScript: Sendable {
+    public let sql: String
+
+    /// pg_dump's plain output, ready to send through libpq.
+    public init(dumped sql: String) {
+        self.sql = Self.withoutRestrictGuards(sql)
+    }
 
     static func read(_ file: Manifest.StoredFile, from store: any SnapshotStore) throws -> SchemaScript {
         let bytes = try store.get(file.path)
@@ -13,7 +18,7 @@ struct SchemaScript {
         guard Int64(bytes.count) == file.bytes, digest == file.sha256 else {
             throw DamagedPart(path: file.path, reason: "its SHA-256 or size does not match the manifest")
         }
-        return SchemaScript(sql: withoutRestrictGuards(String(decoding: bytes, as: UTF8.self)))
+        return SchemaScript(dumped: String(decoding: bytes, as: UTF8.self))
     }
 
     /// pg_dump 15.14 and later (CVE-2025-8714) wraps its output in `\restrict KEY` …
@@ -51,7 +56,7 @@ struct SchemaScript {
     }
 
     /// The extensions the script creates (`CREATE EXTENSION IF NOT EXISTS name …`).
-    var extensions: [String] {
+    public var extensions: [String] {
         sql.split(separator: "\n").compactMap { line in
             guard let match = line.firstMatch(of: #/^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s;]+)/#) else { return nil }
             let name = String(match.1)

@@ -27,3 +27,23 @@ public struct PartPlan: Equatable, Sendable {
         return "\(lower) AND ctid < '(\(end),0)'::tid"
     }
 }
+
+/// One part of one table to copy: its index, the block-range condition, and its size estimate.
+public struct TablePart: Sendable {
+    public let table: SourceCatalogue.Table
+    public let index: Int
+    public let condition: String?
+    /// The part's size estimate in heap blocks, for progress.
+    public let blocks: Int64
+
+    /// Every table cut into parts, in the tables' order (largest first).
+    public static func parts(of tables: [SourceCatalogue.Table], blocksPerPart: Int64) -> [TablePart] {
+        tables.flatMap { table in
+            let plan = PartPlan(blocks: table.blocks, blocksPerPart: blocksPerPart)
+            return plan.ranges.enumerated().map { index, range in
+                TablePart(table: table, index: index, condition: plan.condition(index),
+                          blocks: max(1, (range.end ?? max(table.blocks, range.first + 1)) - range.first))
+            }
+        }
+    }
+}

@@ -68,23 +68,11 @@ public enum SnapshotRunner {
             """).rows[0]
         let snapshot: String = try head.decode("snapshot")
         let tables = try await SourceCatalogue.tables(coordinator)
-        var sequences: [Manifest.Sequence] = []
-        for sequence in try await SourceCatalogue.sequences(coordinator) {
-            let row = try await coordinator.query(
-                "SELECT last_value, is_called FROM \(qualifiedName(sequence.schema, sequence.name))").rows[0]
-            sequences.append(.init(schema: sequence.schema, name: sequence.name,
-                                   lastValue: try row.decode("last_value"), isCalled: try row.decode("is_called")))
-        }
+        let sequences = try await SourceCatalogue.sequenceValues(coordinator)
         let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
             .map { Manifest.Relation(schema: $0.schema, name: $0.name) }
 
-        let work = tables.flatMap { table in
-            let plan = PartPlan(blocks: table.blocks, blocksPerPart: options.blocksPerPart)
-            return plan.ranges.enumerated().map { index, range in
-                PartJob(table: table, index: index, condition: plan.condition(index),
-                        blocks: max(1, (range.end ?? max(table.blocks, range.first + 1)) - range.first))
-            }
-        }
+        let work = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart)
         let progress = ProgressMeter(verb: "snapshot", totalBytes: work.reduce(0) { $0 + $1.blocks } * 8192,
                                      parts: Dictionary(work.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
         defer { progress.finish() }
@@ -115,23 +103,9 @@ public enum SnapshotRunner {
         return manifest
     }
 
-    struct PartJob: Sendable {
-        let table: SourceCatalogue.Table
-        let index: Int
-        let condition: String?
-        /// The part's size estimate in heap blocks, for progress.
-        let blocks: Int64
-
-        var sql: String {
-            let columns = table.columns.joined(separator: ", ")
-            let filter = condition.map { " WHERE \($0)" } ?? ""
-            return "COPY (SELECT \(columns) FROM ONLY \(table.qualifiedName)\(filter)) TO STDOUT"
-        }
-    }
-
     /// `jobs` connections, each in a transaction on the exported snapshot, take parts from one
     /// queue, largest tables first, until none are left.
-    private static func copyParts(_ work: [PartJob], options: SnapshotOptions, layout: SnapshotLayout,
+    private static func copyParts(_ work: [TablePart], options: SnapshotOptions, layout: SnapshotLayout,
                                   snapshot: String, progress: ProgressMeter) async throws -> [(oid: UInt32, part: Manifest.Part)] {
         let queue = WorkQueue(work)
         return try await withThrowingTaskGroup(of: [(oid: UInt32, part: Manifest.Part)].self) { group in
@@ -143,7 +117,7 @@ public enum SnapshotRunner {
                         var done: [(oid: UInt32, part: Manifest.Part)] = []
                         while let job = await queue.next() {
                             let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
-                            let output = try await PartCopier.copy(job.sql, on: connection, codec: options.codec,
+                            let output = try await PartCopier.copy(job.table.copyOutSQL(where: job.condition), on: connection, codec: options.codec,
                                                                    store: options.store, key: key, progress: progress)
                             done.append((job.table.oid, Manifest.Part(index: job.index, path: key, rows: output.rows, rawBytes: output.rawBytes,
                                                                       storedBytes: output.storedBytes, sha256: output.sha256)))

@@ -1,27 +1,36 @@
 import PostgresClient
+import SnapshotFormat
 
 /// The tables and sequences a snapshot carries, read under the snapshot itself.
-struct SourceCatalogue {
-    struct Table: Sendable {
-        let oid: UInt32
-        let schema: String
-        let name: String
+public struct SourceCatalogue {
+    public struct Table: Sendable {
+        public let oid: UInt32
+        public let schema: String
+        public let name: String
         /// Quoted column names for COPY; generated columns are left out (they are recomputed).
-        let columns: [String]
-        let blocks: Int64
+        public let columns: [String]
+        public let blocks: Int64
 
-        var qualifiedName: String { PostgresClient.qualifiedName(schema, name) }
-        var displayName: String { "\(schema).\(name)" }
+        public var qualifiedName: String { PostgresClient.qualifiedName(schema, name) }
+        public var displayName: String { "\(schema).\(name)" }
+
+        /// COPY of the rows `condition` selects (a part's block range), or of all of them.
+        public func copyOutSQL(where condition: String?) -> String {
+            let filter = condition.map { " WHERE \($0)" } ?? ""
+            return "COPY (SELECT \(columns.joined(separator: ", ")) FROM ONLY \(qualifiedName)\(filter)) TO STDOUT"
+        }
+
+        public var copyInSQL: String { "COPY \(qualifiedName) (\(columns.joined(separator: ", "))) FROM STDIN" }
     }
 
-    struct Sequence: Sendable {
-        let schema: String
-        let name: String
+    public struct Sequence: Sendable {
+        public let schema: String
+        public let name: String
     }
 
     /// Leaf tables with storage: plain tables and partitions (a partitioned parent holds no
     /// rows), unlogged ones included; not tables owned by extensions, which recreate them.
-    static func tables(_ connection: Connection) async throws -> [Table] {
+    public static func tables(_ connection: Connection) async throws -> [Table] {
         let tables = try await connection.query("""
             SELECT c.oid, n.nspname, c.relname,
                    (pg_relation_size(c.oid) / current_setting('block_size')::bigint) AS blocks
@@ -54,7 +63,7 @@ struct SourceCatalogue {
         """
 
     /// Materialized views holding data, which restore must refresh.
-    static func populatedMaterializedViews(_ connection: Connection) async throws -> [(schema: String, name: String)] {
+    public static func populatedMaterializedViews(_ connection: Connection) async throws -> [(schema: String, name: String)] {
         try await connection.query("""
             SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
@@ -62,7 +71,19 @@ struct SourceCatalogue {
             """).rows.map { (try $0.decode("nspname"), try $0.decode("relname")) }
     }
 
-    static func sequences(_ connection: Connection) async throws -> [Sequence] {
+    /// Every sequence with its value as the connection's snapshot sees it.
+    public static func sequenceValues(_ connection: Connection) async throws -> [Manifest.Sequence] {
+        var values: [Manifest.Sequence] = []
+        for sequence in try await sequences(connection) {
+            let row = try await connection.query(
+                "SELECT last_value, is_called FROM \(PostgresClient.qualifiedName(sequence.schema, sequence.name))").rows[0]
+            values.append(.init(schema: sequence.schema, name: sequence.name,
+                                lastValue: try row.decode("last_value"), isCalled: try row.decode("is_called")))
+        }
+        return values
+    }
+
+    public static func sequences(_ connection: Connection) async throws -> [Sequence] {
         try await connection.query("""
             SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')

@@ -23,9 +23,10 @@ import TestSupport
             let slot = uniqueName("slot")
             let first = try await withConnection(dsn) { connection in
                 let applier = try await StreamApplier.open(on: connection, slot: slot)
-                #expect(applier.appliedLSN == .zero)
-                for message in Self.transaction { try await applier.apply(message) }
-                return (applier.appliedLSN, try await Self.rows(connection))
+                #expect(await applier.appliedLSN == .zero)
+                try await applier.apply(Self.transaction)
+                try await applier.endGroup()
+                return (await applier.appliedLSN, try await Self.rows(connection))
             }
             #expect(first.1 == [["2", "changed", "12800", "ok"], ["1", "a"]])
             guard case .commit(let commit) = Self.transaction.last else { Issue.record("no commit"); return }
@@ -35,8 +36,9 @@ import TestSupport
             // (applying it again would fail on the duplicate key of the first insert).
             try await withConnection(dsn) { connection in
                 let applier = try await StreamApplier.open(on: connection, slot: slot)
-                #expect(applier.appliedLSN == commit.endLSN)
-                for message in Self.transaction { try await applier.apply(message) }
+                #expect(await applier.appliedLSN == commit.endLSN)
+                try await applier.apply(Self.transaction)
+                try await applier.endGroup()
                 #expect(try await Self.rows(connection) == first.1)
                 let progress = try await connection.query("SELECT lsn FROM continuity.stream_progress WHERE slot = $1", [slot])
                     .scalar(String.self)
@@ -55,7 +57,8 @@ import TestSupport
                     CREATE TRIGGER items_audit AFTER INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION note_it();
                     """)
                 let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
-                for message in Self.transaction { try await applier.apply(message) }
+                try await applier.apply(Self.transaction)
+                try await applier.endGroup()
                 #expect(try await connection.query("SELECT count(*) FROM audit").scalar(Int.self) == 0)
             }
         }
@@ -71,7 +74,7 @@ import TestSupport
                 let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
                 var failure: UnappliableChange?
                 do {
-                    for message in Self.transaction { try await applier.apply(message) }
+                    try await applier.apply(Self.transaction)
                 } catch let error as UnappliableChange {
                     failure = error
                 }
@@ -88,12 +91,13 @@ import TestSupport
             try await withConnection(dsn) { connection in
                 try await connection.execute(Self.schema)
                 let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
-                // Begin, Type, Relation, then the update of row 2 without the inserts before it.
+                // Begin, Type, Relation, then the update of row 2 without the inserts before it, and the commit.
                 let messages = Self.transaction
                 let update = messages.first { if case .update = $0 { true } else { false } }!
                 var failure: UnappliableChange?
                 do {
-                    for message in Array(messages.prefix(3)) + [update] { try await applier.apply(message) }
+                    try await applier.apply(Array(messages.prefix(3)) + [update, messages.last!])
+                    try await applier.endGroup()
                 } catch let error as UnappliableChange {
                     failure = error
                 }

@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func splitsIntoPreambleAndTypedEntries() {
-        let (preamble, entries) = SchemaScript(sql: SchemaScript.withoutRestrictGuards(Self.dump)).entries
+        let (preamble, entries) = SchemaScript(dumped: Self.dump).entries
         #expect(preamble.contains("SET statement_timeout = 0;"))
         #expect(entries.map(\.type) == ["CONSTRAINT", "INDEX", "FK CONSTRAINT"])
         #expect(entries[1].sql.contains("CREATE INDEX t_v_idx"))
@@ -47,13 +47,13 @@ import Testing
     }
 
     @Test func aScriptWithoutHeadersIsOneEntry() {
-        let (preamble, entries) = SchemaScript(sql: "CREATE INDEX i ON t (x);").entries
+        let (preamble, entries) = SchemaScript(dumped: "CREATE INDEX i ON t (x);").entries
         #expect(preamble.isEmpty)
         #expect(entries == [SchemaScript.Entry(type: "", sql: "CREATE INDEX i ON t (x);")])
     }
 
     @Test func findsTheExtensionsTheSchemaCreates() {
-        let script = SchemaScript(sql: "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;\nCREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA public;\n")
+        let script = SchemaScript(dumped: "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public;\nCREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" WITH SCHEMA public;\n")
         #expect(script.extensions == ["citext", "uuid-ossp"])
     }
 }

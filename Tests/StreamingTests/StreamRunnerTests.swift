@@ -43,7 +43,7 @@ import TestSupport
                 try await withConnection(target) { try await $0.execute(Self.schema) }
                 let options = StreamOptions(source: source, target: target, slot: uniqueName("stream"),
                                             publication: uniqueName("pub"), until: .caughtUp)
-                try await StreamRunner.prepareSource(options)
+                try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await Self.withSlot(options.slot) {
                     try await withConnection(source) { sql in
                         try await sql.execute("INSERT INTO accounts SELECT i, i * 10, 'n' || i FROM generate_series(1, 500) i")
@@ -76,7 +76,7 @@ import TestSupport
                 try await withConnection(target) { try await $0.execute(schema) }
                 let options = StreamOptions(source: source, target: target, slot: uniqueName("seq"),
                                             publication: uniqueName("pub"), until: .caughtUp)
-                try await StreamRunner.prepareSource(options)
+                try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await Self.withSlot(options.slot) {
                     try await withConnection(source) { sql in
                         try await sql.execute("INSERT INTO orders (note) SELECT 'n' FROM generate_series(1, 42)")
@@ -98,7 +98,7 @@ import TestSupport
         try await withTestDatabase(on: TestBed.active) { source in
             var options = StreamOptions(source: source, target: source, slot: uniqueName("busy"), publication: "p", until: .caughtUp)
             options.slotReleaseWait = .seconds(1)
-            try await StreamRunner.prepareSource(options)
+            try await StreamRunner.prepare(options, logger: Logger(label: "test"))
             try await Self.withSlot(options.slot) {
                 try await withConnection(source, replication: true) { holder in
                     try await holder.startLogicalReplication(slot: options.slot, from: .zero,
@@ -108,7 +108,7 @@ import TestSupport
                             try await $0.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [options.slot]).scalar(Bool.self)
                         }
                     }
-                    let refused = await #expect(throws: UsageError.self) { try await StreamRunner.prepareSource(options) }
+                    let refused = await #expect(throws: UsageError.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
                     #expect(refused?.status == .refused)
                     try await holder.endReplication()
                 }

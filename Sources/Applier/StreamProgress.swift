@@ -1,0 +1,83 @@
+import PostgresClient
+import ProgressDisplay
+
+/// The passive's record of how far each slot is applied: one row per slot in
+/// `continuity.stream_progress`, written in the same transaction as the changes it covers.
+public struct StreamProgress: Sendable, Equatable {
+    public let slot: String
+    /// End LSN of the last source transaction committed on the passive.
+    public let lsn: LSN
+    /// Source commit time of that transaction and when the passive committed it (ISO 8601).
+    public let sourceCommittedAt: String?
+    public let appliedAt: String
+    /// Seconds between now and `sourceCommittedAt`, read on the passive.
+    public let secondsSinceSourceCommit: Double?
+    public let transactions: Int64
+    public let changes: Int64
+    /// Row changes per second over the stream's last few seconds when it last committed.
+    public let changesPerSecond: Double
+
+    static let table = "continuity.stream_progress"
+
+    static func createTable(on connection: Connection) async throws {
+        try await connection.execute("""
+            CREATE SCHEMA IF NOT EXISTS continuity;
+            CREATE TABLE IF NOT EXISTS \(table) (
+                slot text PRIMARY KEY, lsn pg_lsn NOT NULL, applied_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                source_committed_at timestamptz, transactions bigint NOT NULL DEFAULT 0,
+                changes bigint NOT NULL DEFAULT 0, changes_per_second double precision NOT NULL DEFAULT 0)
+            """)
+    }
+
+    /// The slot's row, or nil when this passive has none (or no progress table at all).
+    public static func read(slot: String, on connection: Connection) async throws -> StreamProgress? {
+        guard try await connection.query("SELECT to_regclass($1) IS NOT NULL", [table]).scalar(Bool.self) else { return nil }
+        guard let row = try await connection.query("""
+            SELECT lsn, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS applied_at,
+                   to_char(source_committed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS source_committed_at,
+                   extract(epoch FROM clock_timestamp() - source_committed_at)::float8 AS since_commit,
+                   transactions, changes, changes_per_second
+            FROM \(table) WHERE slot = $1
+            """, [slot]).rows.first else { return nil }
+        return StreamProgress(slot: slot, lsn: try row.decode("lsn"), sourceCommittedAt: row["source_committed_at"],
+                              appliedAt: try row.decode("applied_at"),
+                              secondsSinceSourceCommit: row["since_commit"].flatMap(Double.init),
+                              transactions: try row.decode("transactions"), changes: try row.decode("changes"),
+                              changesPerSecond: try row.decode("changes_per_second"))
+    }
+
+    /// Records that a group ending at `lsn` is in; counts add up across groups.
+    /// `sourceCommitTime` is pgoutput's: microseconds since 2000-01-01 UTC.
+    static func upsert(slot: String, lsn: LSN, sourceCommitTime: Int64, transactions: Int, changes: Int64,
+                       perSecond: Double) -> PipelinedStatement {
+        PipelinedStatement("""
+            INSERT INTO \(table) AS p (slot, lsn, source_committed_at, transactions, changes, changes_per_second)
+            VALUES ($1, $2, timestamptz '2000-01-01 00:00:00+00' + $3::bigint * interval '1 microsecond', $4, $5, $6)
+            ON CONFLICT (slot) DO UPDATE SET lsn = excluded.lsn, applied_at = clock_timestamp(),
+                source_committed_at = excluded.source_committed_at, transactions = p.transactions + excluded.transactions,
+                changes = p.changes + excluded.changes, changes_per_second = excluded.changes_per_second
+            """, [slot, lsn.description, String(sourceCommitTime), String(transactions), String(changes), String(perSecond)],
+            prepared: true)
+    }
+
+    /// Records the starting point of a stream whose passive was just copied at `lsn`.
+    public static func start(slot: String, at lsn: LSN, on connection: Connection) async throws {
+        try await createTable(on: connection)
+        try await connection.execute("""
+            INSERT INTO \(table) (slot, lsn) VALUES ($1, $2)
+            ON CONFLICT (slot) DO UPDATE SET lsn = excluded.lsn, applied_at = clock_timestamp()
+            """, [slot, lsn.description])
+    }
+}
+
+/// Changes per second over the last ten seconds or so, from cumulative counts.
+final class RateWindow {
+    private var samples: [(at: ContinuousClock.Instant, total: Int64)] = []
+
+    func record(changes total: Int64, at now: ContinuousClock.Instant = .now) -> Double {
+        samples.append((now, total))
+        samples.removeAll { now - $0.at > .seconds(10) }
+        guard let first = samples.first, now > first.at else { return 0 }
+        return Double(total - first.total) / (now - first.at).seconds
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Logging
+import Parallelism
+import PostgresClient
+import ProgressDisplay
+import Restoring
+import Snapshotting
+
+public struct CopyOptions: Sendable {
+    public var source: ConnectionString
+    public var target: ConnectionString
+    /// An exported snapshot (from `CREATE_REPLICATION_SLOT … (SNAPSHOT 'export')`), kept alive by its owner.
+    public var snapshot: String
+    public var jobs: Int
+    /// Drop what the passive holds first, instead of refusing a non-empty one.
+    public var clean: Bool
+    /// Parts of about 64 MiB of heap, as snapshots use (`SnapshotOptions.blocksPerPart`).
+    public var blocksPerPart: Int64 = 8192
+
+    public init(source: ConnectionString, target: ConnectionString, snapshot: String, jobs: Int, clean: Bool) {
+        self.source = source
+        self.target = target
+        self.snapshot = snapshot
+        self.jobs = jobs
+        self.clean = clean
+    }
+}
+
+public struct CopyReport: Codable, Sendable, Equatable {
+    public let tables: Int
+    public let rows: Int64
+    public let bytes: Int64
+    public let seconds: Double
+}
+
+/// `stream --init copy`: the schema and every table of the active, as one exported snapshot
+/// sees them, into an empty passive, in parallel and with no store in between: the same steps
+/// as a snapshot and a restore (pre-data, parts by block range, post-data built in parallel
+/// with ANALYZE, sequences, materialized views), piped from one connection to another.
+public enum InitialCopy {
+    public static func run(_ options: CopyOptions, logger: Logger) async throws -> CopyReport {
+        let started = ContinuousClock.now
+        async let preDump = SchemaDump.text(.preData, source: options.source, snapshot: options.snapshot)
+        async let postDump = SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot)
+        let (tables, sequences, views) = try await Connection.with(options.source) { source in
+            try await enterSnapshot(source, options.snapshot)
+            return (try await SourceCatalogue.tables(source), try await SourceCatalogue.sequenceValues(source),
+                    try await SourceCatalogue.populatedMaterializedViews(source))
+        }
+        let preData = SchemaScript(dumped: try await preDump), postData = SchemaScript(dumped: try await postDump)
+        try await Connection.with(options.target) { target in
+            try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
+            try await target.execute(preData.sql)
+        }
+
+        let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart)
+        logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
+        let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
+                                     parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
+        let moved = try await transfer(parts, options: options, progress: progress)
+        progress.finish()
+
+        logger.info("building indexes and constraints")
+        let analyze = tables.map { "ANALYZE \($0.qualifiedName)" }
+        try await PostDataBuilder.run(postData, alongside: analyze, target: options.target, jobs: options.jobs)
+        try await Connection.with(options.target) { target in
+            try await DataFinishing.setSequences(sequences, on: target)
+            try await DataFinishing.refresh(views.map { .init(schema: $0.schema, name: $0.name) }, on: target)
+        }
+        return CopyReport(tables: tables.count, rows: moved.rows, bytes: moved.bytes, seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    private static func enterSnapshot(_ source: Connection, _ snapshot: String) async throws {
+        try await source.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        try await source.execute("SET TRANSACTION SNAPSHOT '\(snapshot.replacingOccurrences(of: "'", with: "''"))'")
+    }
+
+    /// `jobs` workers, each with a session on the active (inside the snapshot) and one on the
+    /// passive, take parts from one queue, largest tables first.
+    private static func transfer(_ parts: [TablePart], options: CopyOptions,
+                                 progress: ProgressMeter) async throws -> (rows: Int64, bytes: Int64) {
+        let queue = WorkQueue(parts)
+        return try await withThrowingTaskGroup(of: (rows: Int64, bytes: Int64).self) { group in
+            for _ in 0..<max(1, min(options.jobs, parts.count)) {
+                group.addTask {
+                    try await Connection.with(options.source) { source in
+                        try await enterSnapshot(source, options.snapshot)
+                        return try await Connection.with(options.target) { target in
+                            // A failed copy is redone from scratch (--clean), so nothing here needs to survive a crash.
+                            try await target.execute("SET synchronous_commit = off")
+                            var moved: (rows: Int64, bytes: Int64) = (0, 0)
+                            while let part = await queue.next() {
+                                let summary = try await PartTransfer.run(part, from: source, to: target, progress: progress)
+                                progress.finishedPart(of: part.table.displayName, rows: summary.rows, bytes: summary.bytes)
+                                moved = (moved.rows + summary.rows, moved.bytes + summary.bytes)
+                            }
+                            return moved
+                        }
+                    }
+                }
+            }
+            return try await group.reduce(into: (0, 0)) { $0 = ($0.rows + $1.rows, $0.bytes + $1.bytes) }
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import OperatorErrors
+import PostgresClient
+import ProgressDisplay
+import Snapshotting
+
+/// One part of one table, straight from the active into the passive: COPY TO on one
+/// connection's thread feeds COPY FROM on the other's through a small pipe.
+enum PartTransfer {
+    static func run(_ part: TablePart, from source: Connection, to target: Connection,
+                    progress: ProgressMeter) async throws -> CopySummary {
+        let pipe = ChunkPipe()
+        let outSQL = part.table.copyOutSQL(where: part.condition), inSQL = part.table.copyInSQL
+        async let sent = source.perform { connection in
+            do {
+                let summary = try connection.copyOut(outSQL) { chunk in
+                    try pipe.put(chunk)
+                    progress.advance(bytes: chunk.count)
+                }
+                pipe.finish()
+                return summary
+            } catch {
+                pipe.fail(error)
+                throw error
+            }
+        }
+        let received: CopySummary
+        do {
+            received = try await target.perform { connection in
+                do {
+                    return try connection.copyIn(inSQL) { buffer in try pipe.take(into: &buffer) }
+                } catch {
+                    pipe.fail(error)  // unblocks the reading side
+                    throw error
+                }
+            }
+        } catch {
+            _ = try? await sent
+            throw error
+        }
+        let summary = try await sent
+        guard summary.rows == received.rows else {
+            throw UsageError("copying \(part.table.displayName) part \(part.index): \(summary.rows) rows read, \(received.rows) written",
+                             fix: "re-run with --clean; if it happens again, report it", status: .failed)
+        }
+        return summary
+    }
+}

@@ -1,0 +1,97 @@
+import CLibPQ
+
+/// A statement for `Connection.pipeline`: text parameters (nil = NULL), and whether to prepare
+/// it once per connection and reuse the plan by name.
+public struct PipelinedStatement: Sendable, Equatable {
+    public let sql: String
+    public let parameters: [String?]
+    public let prepared: Bool
+
+    public init(_ sql: String, _ parameters: [String?] = [], prepared: Bool = false) {
+        self.sql = sql
+        self.parameters = parameters
+        self.prepared = prepared
+    }
+}
+
+extension Connection {
+    /// At most this many statements go into one pipeline. The server's replies (about 30 bytes
+    /// each) are read only after the Sync, so they must fit in the socket buffers: otherwise the
+    /// server blocks writing them while libpq blocks sending the rest.
+    public static let pipelineLimit = 256
+
+    /// Sends `statements` in one round trip (libpq pipeline mode, one Sync at the end) and
+    /// returns each one's affected-row count, in order. Statements marked `prepared` are parsed
+    /// the first time this connection sees their text and run by name after that. On error the
+    /// pipeline is drained and the first error thrown; the connection stays usable (an open
+    /// transaction is left aborted, for the caller to roll back).
+    public func pipeline(_ statements: [PipelinedStatement]) throws -> [Int?] {
+        precondition(statements.count <= Self.pipelineLimit, "pipeline of \(statements.count) statements")
+        let conn = try requireHandle()
+        guard PQenterPipelineMode(conn) == 1 else { throw connectionLost() }
+        defer { PQexitPipelineMode(conn) }
+        // What the server will answer, in order: a prepare's result, then each statement's.
+        var replies: [Reply] = []
+        for statement in statements {
+            var name: String?
+            if statement.prepared {
+                if let known = preparedStatements[statement.sql] ?? pendingPrepares[statement.sql] {
+                    name = known
+                } else {
+                    preparedCount += 1
+                    let new = "continuity_\(preparedCount)"
+                    guard PQsendPrepare(conn, new, statement.sql, Int32(statement.parameters.count), nil) == 1 else { throw connectionLost() }
+                    pendingPrepares[statement.sql] = new
+                    replies.append(.prepare(sql: statement.sql, name: new))
+                    name = new
+                }
+            }
+            let sent = withCStringArray(statement.parameters) { values in
+                if let name {
+                    PQsendQueryPrepared(conn, name, Int32(statement.parameters.count), values, nil, nil, 0)
+                } else {
+                    PQsendQueryParams(conn, statement.sql, Int32(statement.parameters.count), nil, values, nil, nil, 0)
+                }
+            }
+            guard sent == 1 else { throw connectionLost() }
+            replies.append(.statement(statement.sql))
+        }
+        guard PQpipelineSync(conn) == 1 else { throw connectionLost() }
+        defer { pendingPrepares.removeAll() }
+        return try collect(replies, on: conn)
+    }
+
+    private enum Reply {
+        case prepare(sql: String, name: String)
+        case statement(String)
+    }
+
+    /// Reads one result per reply (each followed by libpq's NULL separator), then the Sync.
+    private func collect(_ replies: [Reply], on conn: OpaquePointer) throws -> [Int?] {
+        var counts: [Int?] = []
+        var failure: ServerError?
+        for reply in replies {
+            guard let result = PQgetResult(conn) else { throw connectionLost() }
+            defer { PQclear(result) }
+            switch PQresultStatus(result) {
+            case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
+                switch reply {
+                case .prepare(let sql, let name): preparedStatements[sql] = name
+                case .statement: counts.append(Int(String(cString: PQcmdTuples(result))))
+                }
+            case PGRES_PIPELINE_ABORTED:
+                break  // skipped because an earlier statement failed
+            default:
+                let sql = switch reply { case .prepare(let sql, _), .statement(let sql): sql }
+                if failure == nil { failure = ServerError(result: result, connection: conn, statement: sql) }
+            }
+            guard PQgetResult(conn) == nil else { throw connectionLost() }
+        }
+        guard let sync = PQgetResult(conn) else { throw connectionLost() }
+        let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
+        PQclear(sync)
+        guard synced else { throw connectionLost() }
+        if let failure { throw failure }
+        return counts
+    }
+}

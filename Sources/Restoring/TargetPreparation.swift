@@ -1,0 +1,44 @@
+import OperatorErrors
+import PostgresClient
+import Preflight
+
+/// What a database must be before a snapshot or a copy is loaded into it: empty (or emptied,
+/// with `--clean`), and able to create every extension the schema needs.
+public enum TargetPreparation {
+    /// Refuses a non-empty target unless told `--clean`, and a target lacking an extension
+    /// the schema needs — before any data moves.
+    public static func prepare(_ target: Connection, clean: Bool, needs extensions: [String]) async throws {
+        let relations = try await NodeFacts.userRelationCount(target)
+        if relations > 0 {
+            guard clean else {
+                throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
+                                 fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+            }
+            try await dropUserSchemas(target)
+        }
+        if !extensions.isEmpty {
+            let available = try await target.query("SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])",
+                                                    ["{" + extensions.map { "\"\($0)\"" }.joined(separator: ",") + "}"])
+                .rows.compactMap { $0["name"] }
+            let missing = extensions.filter { !available.contains($0) }
+            guard missing.isEmpty else {
+                throw UsageError("the target lacks extensions the schema needs: \(missing.joined(separator: ", "))",
+                                 fix: "install them on the target server (their packages, e.g. postgresql-15-<name>), then re-run", status: .refused)
+            }
+        }
+    }
+
+    /// `--clean`: every user schema goes, and `public` comes back as PostgreSQL 15 creates it.
+    private static func dropUserSchemas(_ target: Connection) async throws {
+        let schemas = try await target.query("""
+            SELECT nspname FROM pg_namespace
+            WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'continuity') AND nspname !~ '^pg_'
+            """).rows.compactMap { $0["nspname"] }
+        for schema in schemas { try await target.execute("DROP SCHEMA \(quoteIdentifier(schema)) CASCADE") }
+        try await target.execute("""
+            CREATE SCHEMA public AUTHORIZATION pg_database_owner;
+            COMMENT ON SCHEMA public IS 'standard public schema';
+            GRANT USAGE ON SCHEMA public TO PUBLIC;
+            """)
+    }
+}

@@ -1,0 +1,71 @@
+import OperatorErrors
+import PostgresClient
+import Preflight
+
+/// What must hold on the active before a stream starts: the publication exists, every table
+/// it carries can be streamed, and the slot is usable and not followed by anyone else.
+enum SourcePreparation {
+    /// The slot as the active sees it.
+    enum SlotState: Equatable {
+        case absent
+        case free
+        case followed(pid: String)
+        case invalidated
+    }
+
+    /// The publication (FOR ALL TABLES, partitions through their root) unless it exists, and
+    /// a refusal, before anything is created, when a table has no usable replica identity.
+    static func ensurePublication(_ options: StreamOptions, on source: Connection) async throws {
+        let missing = try await NodeFacts.tablesLackingReplicaIdentity(source)
+        if !missing.isEmpty {
+            throw UsageError("no usable replica identity on \(missing.joined(separator: ", ")): their updates and deletes could not be applied on the passive",
+                             fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX <unique index> (or FULL), then re-run",
+                             status: .refused)
+        }
+        let publications = try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [options.publication]).rows
+        if publications.isEmpty {
+            try await source.execute("CREATE PUBLICATION \(quoteIdentifier(options.publication)) FOR ALL TABLES WITH (publish_via_partition_root = true)")
+        }
+    }
+
+    static func slotState(_ slot: String, on source: Connection) async throws -> SlotState {
+        guard let row = try await source.query("""
+            SELECT active_pid::text AS pid, wal_status FROM pg_replication_slots WHERE slot_name = $1
+            """, [slot]).rows.first else { return .absent }
+        if row["wal_status"] == "lost" { return .invalidated }
+        return row["pid"].map { .followed(pid: $0) } ?? .free
+    }
+
+    /// The slot's state once a crashed run's walsender has let go of it: that normally takes
+    /// moments (it notices its client is gone), so wait up to `wait` before calling it taken.
+    static func settledSlotState(_ options: StreamOptions, on source: Connection) async throws -> SlotState {
+        let deadline = ContinuousClock.now + options.slotReleaseWait
+        var state = try await slotState(options.slot, on: source)
+        while case .followed = state, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))  // polling the catalogue with a deadline
+            state = try await slotState(options.slot, on: source)
+        }
+        switch state {
+        case .followed(let pid):
+            throw UsageError("slot \(options.slot) is being followed by another process (pid \(pid))",
+                             fix: "stop that stream first, or give this one its own --slot", status: .refused)
+        case .invalidated:
+            throw SlotInvalidated(slot: options.slot)
+        case .absent, .free:
+            return state
+        }
+    }
+}
+
+/// The active removed WAL the slot still needed (`max_slot_wal_keep_size`): the changes in it
+/// are gone, so the passive cannot be brought up to date by streaming.
+public struct SlotInvalidated: OperatorError {
+    public let slot: String
+    public var status: ExitStatus { .failed }
+    public var problem: String {
+        "slot \(slot) on the active was invalidated: the passive fell more than max_slot_wal_keep_size behind and the WAL it needed is gone"
+    }
+    public var fix: String? {
+        "re-initialise the passive: SELECT pg_drop_replication_slot('\(slot)') on the active, then `continuity stream --init copy --clean …`"
+    }
+}

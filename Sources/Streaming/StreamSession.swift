@@ -1,0 +1,117 @@
+import Applier
+import Foundation
+import Logging
+import PgOutput
+import PostgresClient
+
+/// One connected stretch of a stream: the slot followed and applied until the target, a stop,
+/// or an error (which the runner may answer by reconnecting).
+///
+/// Status updates report as flushed only what the passive has committed; when everything
+/// received is committed, the position of the last keepalive, since nothing before it remains
+/// to apply, so the slot keeps advancing and WAL does not pile up on an idle active.
+struct StreamSession {
+    let options: StreamOptions
+    let target: LSN?
+    let logger: Logger
+
+    enum End { case reachedTarget, stopped }
+
+    /// Frames taken from the socket per round: a batch is applied in one hop to the passive's
+    /// thread. Capped in bytes too, so wide rows cannot make a batch large.
+    static let framesPerBatch = 1024
+    static let bytesPerBatch = 8 << 20
+
+    func run(totals: StreamTotals) async throws -> End {
+        try await Connection.with(options.target) { passive in
+            let applier = try await StreamApplier.open(on: passive, slot: options.slot)
+            // Sequences go through sessions of their own, never the applier's transaction.
+            return try await Connection.with(options.source) { sequenceSource in
+                try await Connection.with(options.target) { sequenceTarget in
+                    let sequences = SequenceSync(source: sequenceSource, target: sequenceTarget)
+                    return try await Connection.with(options.source, options: .init(replication: true)) { replication in
+                        let start = await applier.appliedLSN
+                        try await replication.startLogicalReplication(
+                            slot: options.slot, from: start,
+                            options: [("proto_version", "1"), ("publication_names", options.publication)])
+                        logger.info("streaming slot \(options.slot) from \(start) into \(options.target.shortDescription)")
+                        totals.sessions += 1
+                        let end = try await follow(replication, applier: applier, sequences: sequences, totals: totals)
+                        try await replication.endReplication()
+                        return end
+                    }
+                }
+            }
+        }
+    }
+
+    private func follow(_ replication: Connection, applier: StreamApplier, sequences: SequenceSync,
+                        totals: StreamTotals) async throws -> End {
+        var counted = 0
+        func count() async {
+            let applied = await applier.transactions
+            totals.transactions += applied - counted
+            counted = applied
+        }
+        var idlePosition = await applier.appliedLSN
+        var lastStatus = ContinuousClock.now
+        var lastSequenceSync = ContinuousClock.now - .seconds(60)
+        while true {
+            if ContinuousClock.now - lastSequenceSync > .seconds(5) {
+                try await sequences.run()
+                lastSequenceSync = ContinuousClock.now
+            }
+            if Task.isCancelled {
+                // Asked to stop (SIGTERM): commit what is whole, roll back a half-received transaction.
+                if await applier.isInSourceTransaction { try await applier.rollBackInFlight() } else { try await applier.endGroup() }
+                await count()
+                let applied = await applier.appliedLSN
+                logger.info("stopped at \(applied), \(totals.transactions) transactions applied")
+                return .stopped
+            }
+            guard let frames = try await replication.receive(timeout: .milliseconds(500), limit: Self.framesPerBatch,
+                                                               byteLimit: Self.bytesPerBatch) else {
+                throw ConnectionLost(target: options.source.shortDescription, reason: "the server ended the replication stream")
+            }
+            var messages: [PgOutputMessage] = []
+            var replyRequested = false
+            var keepalivePosition: LSN?
+            for bytes in frames {
+                switch try ReplicationFrame.decode(bytes[...]) {
+                case .keepalive(let keepalive):
+                    replyRequested = replyRequested || keepalive.replyRequested
+                    keepalivePosition = keepalive.walEnd
+                case .xLogData(let data):
+                    messages.append(try PgOutputMessage.decode(data.payload))
+                }
+            }
+            try await applier.apply(messages)
+            // A batch short of the cap means the backlog is drained: commit the group now.
+            if frames.count < Self.framesPerBatch { try await applier.endGroup() }
+            let (applied, idle) = (await applier.appliedLSN, await applier.isIdle)
+            await count()
+            if idle, let keepalivePosition { idlePosition = max(idlePosition, keepalivePosition) }
+            let flushed = max(applied, idlePosition)
+            // Nothing arrived: ask for a keepalive now rather than in wal_sender_timeout/2, so an
+            // idle stream learns the server's position (and --until sees it) at once.
+            let quiet = frames.isEmpty
+            if replyRequested || quiet || ContinuousClock.now - lastStatus > .seconds(1) {
+                try await replication.sendStandbyStatus(StandbyStatusUpdate(
+                    written: flushed, flushed: flushed, applied: flushed,
+                    clock: StandbyStatusUpdate.clock(unixSeconds: Date().timeIntervalSince1970), replyRequested: quiet))
+                lastStatus = ContinuousClock.now
+            }
+            if let target, idle, flushed >= target {
+                try await sequences.run()  // current as of the end of the run, too
+                logger.info("caught up at \(flushed) (target \(target)), \(totals.transactions) transactions applied")
+                return .reachedTarget
+            }
+        }
+    }
+}
+
+/// Counts across the sessions of one run (a reconnect starts a new session).
+final class StreamTotals {
+    var transactions = 0
+    var sessions = 0
+}
