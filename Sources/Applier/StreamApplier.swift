@@ -35,6 +35,7 @@ public actor StreamApplier {
     public private(set) var transactions = 0
     public private(set) var changes: Int64 = 0
     private var relations: [UInt32: Relation] = [:]
+    private var alwaysIdentity: [UInt32: Set<String>] = [:]
     private var sourceTransaction = SourceState.none
     private var group: Group?
     private var pending: [PipelinedStatement] = []
@@ -105,7 +106,7 @@ public actor StreamApplier {
             }
         case .relation(let relation):
             try send()  // the shape check reads the catalogue between pipelines
-            try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
+            alwaysIdentity[relation.oid] = try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
             relations[relation.oid] = relation
         case .type, .origin:
             break
@@ -115,7 +116,7 @@ public actor StreamApplier {
         case .update(let update):
             guard sourceTransaction == .applying else { return }
             let table = try relation(update.relation)
-            if let statement = try ChangeSQL.update(update, of: table) { try queue(statement, findsOneRowOf: table) }
+            if let statement = try ChangeSQL.update(update, of: table, alwaysIdentity: alwaysIdentity[update.relation] ?? []) { try queue(statement, findsOneRowOf: table) }
         case .delete(let delete):
             guard sourceTransaction == .applying else { return }
             let table = try relation(delete.relation)

@@ -28,7 +28,7 @@ import TestSupport
 
     @Test func insertsNameEveryColumn() throws {
         let first = try Self.statements()[0]
-        #expect(first.sql == #"INSERT INTO "public"."items" ("id", "note", "big", "feeling") VALUES ($1, $2, $3, $4)"#)
+        #expect(first.sql == #"INSERT INTO "public"."items" ("id", "note", "big", "feeling") OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4)"#)
         #expect(first.parameters == ["1", "tab\there", nil, "happy"])
     }
 
@@ -73,6 +73,31 @@ import TestSupport
         }
         #expect(throws: UnappliableChange.self) {
             try ChangeSQL.insert(Insert(relation: 1, new: TupleData(values: [.unchangedToast])), into: relation)
+        }
+    }
+
+    /// GENERATED ALWAYS identity columns cannot be SET: an unchanged one is left out, a key
+    /// that moved is applied as delete-and-insert, which keeps an unchanged TOAST column.
+    @Test func alwaysIdentityColumnsAreNeverSet() async throws {
+        let relation = Relation(oid: 1, namespace: "public", name: "t", replicaIdentity: UInt8(ascii: "d"),
+                                columns: [.init(isKey: true, name: "id", typeOID: 20, typeModifier: -1),
+                                          .init(isKey: false, name: "big", typeOID: 25, typeModifier: -1),
+                                          .init(isKey: false, name: "n", typeOID: 23, typeModifier: -1)])
+        func text(_ value: String) -> TupleData.Value { .text(Array(value.utf8)[...]) }
+        let same = Update(relation: 1, oldKey: nil, old: nil, new: TupleData(values: [text("1"), .unchangedToast, text("5")]))
+        let moved = Update(relation: 1, oldKey: TupleData(values: [text("1"), .null, .null]), old: nil,
+                           new: TupleData(values: [text("7"), .unchangedToast, text("6")]))
+        let sameSQL = try #require(try ChangeSQL.update(same, of: relation, alwaysIdentity: ["id"]))
+        #expect(sameSQL.sql == #"UPDATE "public"."t" SET "n" = $1 WHERE "id" = $2"#)
+        let movedSQL = try #require(try ChangeSQL.update(moved, of: relation, alwaysIdentity: ["id"]))
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { passive in
+                try await passive.execute("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, big text, n int); INSERT INTO t (big, n) VALUES (repeat('x', 9000), 4)")
+                #expect(try await passive.execute(sameSQL.sql, sameSQL.parameters) == 1)
+                #expect(try await passive.execute(movedSQL.sql, movedSQL.parameters) == 1)
+                let row = try await passive.query("SELECT id, length(big) AS big, n FROM t").rows.map { [$0["id"], $0["big"], $0["n"]] }
+                #expect(row == [["7", "9000", "6"]])
+            }
         }
     }
 

@@ -85,8 +85,18 @@ public func withTestDatabase<T>(on server: ConnectionString, _ body: (Connection
     }
 }
 
+/// Drops the database and the logical slots made in it (they would block the drop, and hold
+/// WAL back for good), ending a walsender still following one.
 private func dropDatabase(_ name: String, on server: ConnectionString) async throws {
-    try await withConnection(server) { try await $0.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+    try await withConnection(server) { connection in
+        let slots = "FROM pg_replication_slots WHERE database = '\(name)'"
+        try await connection.execute("SELECT pg_terminate_backend(active_pid) \(slots) AND active_pid IS NOT NULL")
+        try await waitUntil("the slots of \(name) to be dropped") {
+            try await connection.execute("SELECT pg_drop_replication_slot(slot_name) \(slots) AND NOT active")
+            return try await connection.query("SELECT count(*) \(slots)").scalar(Int.self) == 0
+        }
+        try await connection.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
 }
 
 /// Runs `body` with an open connection and closes it afterwards.

@@ -1,7 +1,7 @@
 /// A schema covering what a snapshot must carry faithfully: the issue's list of types,
 /// identifiers, table kinds and dependent objects.
-enum RichSchema {
-    static let sql = #"""
+public enum RichSchema {
+    public static let sql = #"""
         CREATE EXTENSION IF NOT EXISTS citext;
         CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
         CREATE TYPE address AS (street text, zip int);

@@ -2,11 +2,11 @@ import PostgresClient
 
 /// Per-table row counts and content digests, and sequence values: two databases with equal
 /// digests hold the same data.
-struct DatabaseDigest: Equatable, CustomStringConvertible {
-    var tables: [String: String]
-    var sequences: [String: String]
+public struct DatabaseDigest: Equatable, CustomStringConvertible {
+    public var tables: [String: String]
+    public var sequences: [String: String]
 
-    static func of(_ dsn: ConnectionString) async throws -> DatabaseDigest {
+    public static func of(_ dsn: ConnectionString) async throws -> DatabaseDigest {
         try await Connection.with(dsn) { connection in
             var tables: [String: String] = [:]
             let names = try await connection.query("""
@@ -27,7 +27,7 @@ struct DatabaseDigest: Equatable, CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         (tables.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
             + sequences.sorted { $0.key < $1.key }.map { "\($0.key) = \($0.value)" }).joined(separator: "\n")
     }
