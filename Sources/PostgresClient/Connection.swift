@@ -131,6 +131,15 @@ public actor Connection {
         return handle
     }
 
+    /// The error a failed result stands for. When the session is gone as well (its backend
+    /// was ended, the server is shutting down) that is what matters to the caller: the
+    /// connection is unusable, and a retry on a new one may well succeed.
+    func failure(of result: OpaquePointer?, on conn: OpaquePointer, statement: String) -> any Error {
+        let server = ServerError(result: result, connection: conn, statement: statement)
+        guard PQstatus(conn) == CONNECTION_BAD else { return server }
+        return ConnectionLost(target: dsn.shortDescription, reason: "\(server.message) (SQLSTATE \(server.sqlState))")
+    }
+
     func connectionLost() -> ConnectionLost {
         let reason = handle.map { String(cString: PQerrorMessage($0)).trimmingTrailingNewlines() } ?? "connection closed"
         return ConnectionLost(target: dsn.shortDescription, reason: reason.isEmpty ? "unknown reason" : reason)

@@ -91,7 +91,7 @@ extension Connection {
         defer { PQclear(result) }
         let status = PQresultStatus(result)
         guard status == expecting else {
-            if status == PGRES_FATAL_ERROR { throw ServerError(result: result, connection: conn, statement: sql) }
+            if status == PGRES_FATAL_ERROR { throw failure(of: result, on: conn, statement: sql) }
             if PQstatus(conn) != CONNECTION_OK { throw connectionLost() }
             throw ServerError(sqlState: "XX000", message: "statement did not start a COPY in the expected direction", statement: sql)
         }
@@ -101,7 +101,7 @@ extension Connection {
     /// first error, so the connection is idle and reusable either way.
     func finishCommand(_ conn: OpaquePointer, _ sql: String) throws -> String {
         var tag = ""
-        var failure: ServerError?
+        var firstError: (any Error)?
         while let result = PQgetResult(conn) {
             defer { PQclear(result) }
             switch PQresultStatus(result) {
@@ -111,10 +111,10 @@ extension Connection {
                 // Still inside a COPY after it should have ended: the connection is broken.
                 throw connectionLost()
             default:
-                if failure == nil { failure = ServerError(result: result, connection: conn, statement: sql) }
+                if firstError == nil { firstError = failure(of: result, on: conn, statement: sql) }
             }
         }
-        if let failure { throw failure }
+        if let firstError { throw firstError }
         if PQstatus(conn) != CONNECTION_OK { throw connectionLost() }
         return tag
     }

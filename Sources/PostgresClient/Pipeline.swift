@@ -69,7 +69,7 @@ extension Connection {
     /// Reads one result per reply (each followed by libpq's NULL separator), then the Sync.
     private func collect(_ replies: [Reply], on conn: OpaquePointer) throws -> [Int?] {
         var counts: [Int?] = []
-        var failure: ServerError?
+        var firstError: (any Error)?
         for reply in replies {
             guard let result = PQgetResult(conn) else { throw connectionLost() }
             defer { PQclear(result) }
@@ -83,7 +83,7 @@ extension Connection {
                 break  // skipped because an earlier statement failed
             default:
                 let sql = switch reply { case .prepare(let sql, _), .statement(let sql): sql }
-                if failure == nil { failure = ServerError(result: result, connection: conn, statement: sql) }
+                if firstError == nil { firstError = failure(of: result, on: conn, statement: sql) }
             }
             guard PQgetResult(conn) == nil else { throw connectionLost() }
         }
@@ -91,7 +91,7 @@ extension Connection {
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         guard synced else { throw connectionLost() }
-        if let failure { throw failure }
+        if let firstError { throw firstError }
         return counts
     }
 }

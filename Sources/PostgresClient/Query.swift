@@ -22,7 +22,7 @@ extension Connection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_SINGLE_TUPLE:
             return Self.rows(of: result!)
         case PGRES_FATAL_ERROR, PGRES_NONFATAL_ERROR:
-            throw ServerError(result: result, connection: conn, statement: sql)
+            throw failure(of: result, on: conn, statement: sql)
         default:
             // A COPY started by plain query() would leave the connection mid-protocol.
             if PQstatus(conn) != CONNECTION_OK { throw connectionLost() }

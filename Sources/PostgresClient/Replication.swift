@@ -54,7 +54,7 @@ extension Connection {
         let result = PQexec(conn, sql)
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COPY_BOTH else {
-            throw ServerError(result: result, connection: conn, statement: sql)
+            throw failure(of: result, on: conn, statement: sql)
         }
         // Non-blocking from here: reads wait in poll() with a deadline, so the caller gets
         // control back in time to send status updates and answer keepalives.

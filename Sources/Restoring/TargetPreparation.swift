@@ -8,13 +8,10 @@ public enum TargetPreparation {
     /// Refuses a non-empty target unless told `--clean`, and a target lacking an extension
     /// the schema needs — before any data moves.
     public static func prepare(_ target: Connection, clean: Bool, needs extensions: [String]) async throws {
-        let relations = try await NodeFacts.userRelationCount(target)
-        if relations > 0 {
-            guard clean else {
-                throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
-                                 fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
-            }
-            try await dropUserSchemas(target)
+        if clean {
+            if try await NodeFacts.userRelationCount(target) > 0 { try await dropUserSchemas(target) }
+        } else {
+            try await requireEmpty(target)
         }
         if !extensions.isEmpty {
             let available = try await target.query("SELECT name FROM pg_available_extensions WHERE name = ANY($1::text[])",
@@ -25,6 +22,14 @@ public enum TargetPreparation {
                 throw UsageError("the target lacks extensions the schema needs: \(missing.joined(separator: ", "))",
                                  fix: "install them on the target server (their packages, e.g. postgresql-15-<name>), then re-run", status: .refused)
             }
+        }
+    }
+
+    public static func requireEmpty(_ target: Connection) async throws {
+        let relations = try await NodeFacts.userRelationCount(target)
+        guard relations == 0 else {
+            throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
+                             fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
         }
     }
 

@@ -1,5 +1,6 @@
 import Applier
 import Cloning
+import Restoring
 import Foundation
 import Logging
 import OperatorErrors
@@ -99,7 +100,14 @@ public enum StreamRunner {
         try await Connection.with(options.source) { source in
             try await SourcePreparation.ensurePublication(options, on: source)
             let slot = try await SourcePreparation.settledSlotState(options, on: source)
-            let progress = try await Connection.with(options.target) { try await StreamProgress.read(slot: options.slot, on: $0) }
+            let progress = try await Connection.with(options.target) { target in
+                let progress = try await StreamProgress.read(slot: options.slot, on: target)
+                // Refused before a slot is made; the copy checks again (and cleans) itself.
+                if options.initMode == .copy, progress == nil, !options.clean {
+                    try await TargetPreparation.requireEmpty(target)
+                }
+                return progress
+            }
             switch (options.initMode, slot, progress) {
             case (.copy, .free, nil):
                 guard options.clean else {

@@ -115,4 +115,50 @@ import TestSupport
             }
         }
     }
+
+    /// Nothing is created on the active when a table could not be streamed.
+    @Test func refusesTablesWithoutAReplicaIdentityBeforeCreatingAnything() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE keyless (a int); CREATE TABLE \"Also Keyless\" (b int)") }
+            let options = StreamOptions(source: source, target: source, slot: uniqueName("ri"), publication: uniqueName("pub"), until: .caughtUp)
+            let refused = await #expect(throws: UsageError.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
+            #expect(refused?.status == .refused)
+            #expect(refused?.problem.contains(#"public."Also Keyless", public.keyless"#) == true)
+            let created = try await withConnection(source) { sql in
+                try await sql.query("SELECT (SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1) + (SELECT count(*) FROM pg_publication)",
+                                    [options.slot]).scalar(Int.self)
+            }
+            #expect(created == 0)
+        }
+    }
+
+    /// --init copy refuses a passive that holds tables, and a slot it was not copied from,
+    /// unless --clean; with it, the copy is redone from a new slot.
+    @Test func initCopyRefusesWhatItCannotVouchForUnlessClean() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                try await withConnection(source) { try await $0.execute(Self.schema + "INSERT INTO accounts VALUES (1, 1, 'a');") }
+                try await withConnection(target) { try await $0.execute("CREATE TABLE leftover (a int)") }
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("init"), publication: uniqueName("pub"), until: .caughtUp)
+                options.initMode = .copy
+                let notEmpty = await #expect(throws: UsageError.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
+                #expect(notEmpty?.status == .refused)
+                #expect(notEmpty?.problem.contains("is not empty") == true)
+                #expect(try await withConnection(source) {
+                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [options.slot]).scalar(Int.self)
+                } == 0)
+                // As a crash mid-copy leaves it: the slot exists, the passive has no progress for it.
+                try await withConnection(target) { try await $0.execute("DROP TABLE leftover") }
+                var plain = options
+                plain.initMode = .none
+                try await StreamRunner.prepare(plain, logger: Logger(label: "test"))
+                let slotWithoutCopy = await #expect(throws: UsageError.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
+                #expect(slotWithoutCopy?.fix?.contains("--clean") == true)
+                options.clean = true
+                let report = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                #expect(report.initialCopy?.rows == 1)
+                #expect(try await Self.digest(source) == Self.digest(target))
+            }
+        }
+    }
 }

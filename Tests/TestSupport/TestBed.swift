@@ -29,6 +29,8 @@ public enum TestBed {
     public static var passive: ConnectionString { get throws { try dsn("PASSIVE") } }
     /// A server with wal_level=replica, for checks that must refuse it.
     public static var plain: ConnectionString { get throws { try dsn("PLAIN") } }
+    /// Only for the fault tests (one serialized suite): they restart it and invalidate its slots.
+    public static var fragile: ConnectionString { get throws { try dsn("FRAGILE") } }
     public static var pgbouncer: ConnectionString { get throws { try dsn("PGBOUNCER") } }
     public static var pgbouncerAdmin: ConnectionString { get throws { try dsn("PGBOUNCER_ADMIN") } }
 
@@ -41,6 +43,21 @@ public enum TestBed {
         }
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }()
+
+    /// Restarts one of the test bed's clusters (fast shutdown: sessions are ended) and waits
+    /// until it accepts connections again. posix_spawn and waitpid, not Foundation's Process,
+    /// whose waitUntilExit was seen to hang here after the script had exited.
+    public static func restart(_ cluster: String) throws {
+        let script = checkoutRoot.appendingPathComponent("scripts/testbed").path
+        let words: [String] = [script, "restart", cluster]
+        let arguments = words.map { strdup($0) } + [nil]
+        defer { arguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawn(&pid, script, nil, nil, arguments, environ) == 0 else { throw TestBedMissing(key: "scripts/testbed") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        guard status == 0 else { throw TestBedMissing(key: "a restarted \(cluster) cluster") }
+    }
 
     private static func readEnvFile() -> [String: String] {
         let file = checkoutRoot.appendingPathComponent(".testbed-env")
