@@ -9,9 +9,20 @@ import PostgresClient
 /// of it, so after a crash the progress row says exactly what is in, and a transaction the
 /// stream sends again whose commit lies before it is skipped.
 ///
-/// Changes go out as prepared statements through libpq's pipeline, up to
-/// `Connection.pipelineLimit` per round trip, so neither a large transaction nor a group is
-/// ever held in memory. The session runs with `session_replication_role = replica`, so the
+/// Changes are collected per table (`NetChanges`: folded per key where the table has one,
+/// runs of inserts where it has not) and applied set-based: one DELETE, UPDATE or INSERT
+/// over arrays per table and shape, instead of one statement per row, which is what lets
+/// the passive keep up with more than the active's native apply worker could. The rest
+/// (updates and deletes found by a whole old row, truncates, key changes) is applied in
+/// order as one prepared statement per change. Statements go through libpq's pipeline, up to `Connection.pipelineLimit` per
+/// round trip, and the folded changes are flushed whenever they pass `GroupLimits.buffered`
+/// changes or bytes, so neither a large transaction nor a group is ever held in memory.
+///
+/// Set-based statements can trip over a non-deferrable unique constraint that the same
+/// changes applied one by one would not (two rows swapping a unique value): that surfaces as
+/// `SetBasedConflict`, and the runner replays from the last commit with `sequentialThrough`.
+///
+/// The session runs with `session_replication_role = replica`, so the
 /// passive's triggers and foreign keys do not fire a second time for changes the active
 /// already checked.
 ///
@@ -23,6 +34,9 @@ public actor StreamApplier {
     public struct GroupLimits: Sendable {
         public var changes = 20_000
         public var age: Duration = .milliseconds(250)
+        /// Folded changes held before they are flushed, by count and by bytes of row text.
+        public var buffered = 10_000
+        public var bufferedBytes = 16 << 20
         public init() {}
     }
 
@@ -35,12 +49,21 @@ public actor StreamApplier {
     public private(set) var transactions = 0
     public private(set) var changes: Int64 = 0
     private var relations: [UInt32: Relation] = [:]
-    private var alwaysIdentity: [UInt32: Set<String>] = [:]
+    private var shapes: [UInt32: ShapeCheck.Shape] = [:]
+    /// Folded changes per keyed table, in the order the tables were first changed.
+    private var buffers: [UInt32: NetChanges] = [:]
+    private var bufferOrder: [UInt32] = []
+    /// Until the passive is past this LSN, every change is applied on its own (after a conflict).
+    private let sequentialThrough: LSN?
+    /// The end of the last source transaction received, committed or not.
+    private var lastReceivedEnd: LSN = .zero
     private var sourceTransaction = SourceState.none
     private var group: Group?
     private var pending: [PipelinedStatement] = []
-    /// For each pending statement: the table whose one row it must change, if any.
-    private var expectations: [String?] = []
+    /// For each pending statement: the table and the number of rows it must change, if any.
+    private var expectations: [(table: String, rows: Int)?] = []
+    /// Whether the pending statements include set-based ones (a unique violation then is a conflict).
+    private var pendingSetBased = false
     private let rate = RateWindow()
 
     private enum SourceState { case none, applying, skipping }
@@ -56,19 +79,21 @@ public actor StreamApplier {
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { connection.unownedExecutor }
 
-    private init(connection: Connection, slot: String, appliedLSN: LSN, limits: GroupLimits) {
+    private init(connection: Connection, slot: String, appliedLSN: LSN, limits: GroupLimits, sequentialThrough: LSN?) {
         self.connection = connection
         self.slot = slot
         self.appliedLSN = appliedLSN
         self.limits = limits
+        self.sequentialThrough = sequentialThrough
     }
 
     /// Prepares the passive session and reads where the slot's progress stands.
-    public static func open(on connection: Connection, slot: String, limits: GroupLimits = .init()) async throws -> StreamApplier {
+    public static func open(on connection: Connection, slot: String, limits: GroupLimits = .init(),
+                            sequentialThrough: LSN? = nil) async throws -> StreamApplier {
         try await connection.execute("SET session_replication_role = replica")
         try await StreamProgress.createTable(on: connection)
         let applied = try await StreamProgress.read(slot: slot, on: connection)?.lsn ?? .zero
-        return StreamApplier(connection: connection, slot: slot, appliedLSN: applied, limits: limits)
+        return StreamApplier(connection: connection, slot: slot, appliedLSN: applied, limits: limits, sequentialThrough: sequentialThrough)
     }
 
     /// True while a source transaction is half received: the group cannot end here.
@@ -95,6 +120,7 @@ public actor StreamApplier {
                 sourceTransaction = .applying
             }
         case .commit(let commit):
+            lastReceivedEnd = commit.endLSN
             if sourceTransaction == .applying {
                 group?.lastEnd = commit.endLSN
                 group?.lastCommitTime = commit.commitTime
@@ -105,33 +131,42 @@ public actor StreamApplier {
                 try endGroup()
             }
         case .relation(let relation):
+            try flush(relation.oid)  // folded under the old description
             try send()  // the shape check reads the catalogue between pipelines
-            alwaysIdentity[relation.oid] = try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
+            shapes[relation.oid] = try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
             relations[relation.oid] = relation
         case .type, .origin:
             break
         case .insert(let insert):
             guard sourceTransaction == .applying else { return }
-            try queue(try ChangeSQL.insert(insert, into: try relation(insert.relation)))
+            let table = try relation(insert.relation)
+            if try fold(table, { try $0.add(insert) }) { return }
+            try queue(try ChangeSQL.insert(insert, into: table))
         case .update(let update):
             guard sourceTransaction == .applying else { return }
             let table = try relation(update.relation)
-            if let statement = try ChangeSQL.update(update, of: table, alwaysIdentity: alwaysIdentity[update.relation] ?? []) { try queue(statement, findsOneRowOf: table) }
+            if try fold(table, { try $0.add(update) }) { return }
+            if let statement = try ChangeSQL.update(update, of: table, alwaysIdentity: shapes[update.relation]?.alwaysIdentity ?? []) {
+                try queue(statement, findsOneRowOf: table)
+            }
         case .delete(let delete):
             guard sourceTransaction == .applying else { return }
             let table = try relation(delete.relation)
+            if try fold(table, { try $0.add(delete) }) { return }
             try queue(try ChangeSQL.delete(delete, from: table), findsOneRowOf: table)
         case .truncate(let truncate):
             guard sourceTransaction == .applying else { return }
+            try flushAll()  // a truncate may cascade to any table
             try queue(ChangeSQL.truncate(truncate, relations: try truncate.relations.map(relation)))
         }
     }
 
     /// Commits the passive transaction under way with the progress of its last source
     /// transaction. Only between source transactions; otherwise it waits for the next commit.
-    public func endGroup() throws {
-        guard let group, sourceTransaction == .none else { return }
-        guard let end = group.lastEnd else {
+    public func endGroup(ifOpenFor age: Duration = .zero) throws {
+        guard let open = group?.openedAt, ContinuousClock.now - open >= age, sourceTransaction == .none else { return }
+        try flushAll()
+        guard let group, let end = group.lastEnd else {
             // Only skipped or empty transactions: nothing to record.
             try queue(PipelinedStatement("ROLLBACK"))
             try send()
@@ -154,6 +189,9 @@ public actor StreamApplier {
     public func rollBackInFlight() throws {
         pending.removeAll()
         expectations.removeAll()
+        pendingSetBased = false
+        buffers.removeAll()
+        bufferOrder.removeAll()
         if group != nil { try connection.assumeIsolated { _ = try $0.execute("ROLLBACK") } }
         group = nil
         sourceTransaction = .none
@@ -166,30 +204,87 @@ public actor StreamApplier {
         return relation
     }
 
+    /// Folds a change to a keyed table into its buffer; false when it must be applied on its
+    /// own, in order (after what is folded for that table).
+    private func fold(_ table: Relation, _ add: (inout NetChanges) throws -> Bool) throws -> Bool {
+        guard sequentialThrough.map({ appliedLSN > $0 }) ?? true, let shape = shapes[table.oid] else { return false }
+        if buffers[table.oid] == nil {
+            buffers[table.oid] = NetChanges(relation: table, types: shape.types, alwaysIdentity: shape.alwaysIdentity)
+            bufferOrder.append(table.oid)
+        }
+        // Mutated in place through the subscript: a copy would copy the whole buffer per change.
+        let before = buffers[table.oid]!.bytes
+        let folded = try add(&buffers[table.oid]!)
+        guard folded else {
+            try flush(table.oid)
+            return false
+        }
+        group?.changes += 1
+        bufferedCount += 1
+        bufferedBytes += buffers[table.oid]!.bytes - before
+        if bufferedCount >= limits.buffered || bufferedBytes >= limits.bufferedBytes { try flushAll() }
+        return true
+    }
+
+    private var bufferedCount = 0
+    private var bufferedBytes = 0
+
+    private func flushAll() throws {
+        for oid in bufferOrder { try flush(oid) }
+        bufferOrder.removeAll()
+        buffers.removeAll()
+        bufferedCount = 0
+        bufferedBytes = 0
+    }
+
+    /// Queues the set-based statements for one table's folded changes and empties its buffer.
+    private func flush(_ oid: UInt32) throws {
+        guard let buffer = buffers[oid], !buffer.isEmpty else { return }
+        buffers[oid] = NetChanges(relation: buffer.relation, types: buffer.types, alwaysIdentity: buffer.alwaysIdentity)
+        let table = "\(buffer.relation.namespace).\(buffer.relation.name)"
+        for statement in buffer.statements() {
+            pendingSetBased = true
+            try queue(PipelinedStatement(statement.sql, statement.parameters, prepared: true), expecting: (table, statement.rows))
+        }
+    }
+
     private func queue(_ change: ChangeStatement, findsOneRowOf table: Relation? = nil) throws {
         group?.changes += 1
         try queue(PipelinedStatement(change.sql, change.parameters, prepared: true),
-                  expecting: table.map { "\($0.namespace).\($0.name)" })
+                  expecting: table.map { ("\($0.namespace).\($0.name)", 1) })
     }
 
-    private func queue(_ statement: PipelinedStatement, expecting table: String? = nil) throws {
+    private func queue(_ statement: PipelinedStatement, expecting: (table: String, rows: Int)? = nil) throws {
         pending.append(statement)
-        expectations.append(table)
+        expectations.append(expecting)
         if pending.count >= Connection.pipelineLimit { try send() }
     }
 
-    /// Sends the pending statements in one pipeline. An update or delete that finds no row
-    /// means the passive has diverged: stop, loudly.
+    /// Sends the pending statements in one pipeline. An update or delete that finds fewer
+    /// rows than it carries means the passive has diverged: stop, loudly.
     private func send() throws {
         guard !pending.isEmpty else { return }
-        let statements = pending, tables = expectations
+        let statements = pending, expected = expectations, setBased = pendingSetBased
         pending.removeAll(keepingCapacity: true)
         expectations.removeAll(keepingCapacity: true)
-        let counts = try connection.assumeIsolated { try $0.pipeline(statements) }
-        for (table, count) in zip(tables, counts) {
-            if let table, count != 1 {
-                throw UnappliableChange(table: table, reason: "the row to change is not on the passive (\(count ?? 0) rows matched); the passive has diverged and must be re-initialised")
+        pendingSetBased = false
+        let counts: [Int?]
+        do {
+            counts = try connection.assumeIsolated { try $0.pipeline(statements) }
+        } catch let error as ServerError where error.sqlState == "23505" && setBased {
+            throw SetBasedConflict(through: lastReceivedEnd, cause: error)
+        }
+        for (expectation, count) in zip(expected, counts) {
+            if let expectation, count != expectation.rows {
+                throw UnappliableChange(table: expectation.table, reason: "\(expectation.rows) rows to change, \(count ?? 0) found on the passive; the passive has diverged and must be re-initialised")
             }
         }
     }
+}
+
+/// Set-based statements hit a unique constraint that changes applied one by one may not:
+/// the runner replays from the last commit, applying each change on its own through `through`.
+public struct SetBasedConflict: Error {
+    public let through: LSN
+    public let cause: ServerError
 }

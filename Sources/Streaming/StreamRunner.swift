@@ -68,7 +68,7 @@ public enum StreamRunner {
         }
         let totals = StreamTotals()
         var reconnect = Reconnect(giveUpAfter: options.reconnectFor)
-        let session = StreamSession(options: options, target: target, logger: logger)
+        var session = StreamSession(options: options, target: target, logger: logger)
         func report(_ reason: String) async throws -> StreamReport {
             let applied = try await Connection.with(options.target) { try await StreamProgress.read(slot: options.slot, on: $0)?.lsn }
             return StreamReport(slot: options.slot, appliedLSN: (applied ?? .zero).description, transactions: totals.transactions,
@@ -81,6 +81,9 @@ public enum StreamRunner {
                 case .reachedTarget: return try await report(options.until == .caughtUp ? "caught-up" : "lsn")
                 case .stopped: return try await report("stopped")
                 }
+            } catch let conflict as SetBasedConflict {
+                logger.notice("a set-based statement hit a unique constraint (\(conflict.cause.message)); replaying through \(conflict.through) one change at a time")
+                session.sequentialThrough = conflict.through
             } catch where Reconnect.isTransient(error) && !Task.isCancelled {
                 if totals.sessions > sessionsBefore { reconnect.succeeded() }
                 guard let delay = reconnect.nextDelay() else {

@@ -14,6 +14,8 @@ struct StreamSession {
     let options: StreamOptions
     let target: LSN?
     let logger: Logger
+    /// After a set-based conflict: apply change by change until past this LSN.
+    var sequentialThrough: LSN?
 
     enum End { case reachedTarget, stopped }
 
@@ -24,7 +26,7 @@ struct StreamSession {
 
     func run(totals: StreamTotals) async throws -> End {
         try await Connection.with(options.target) { passive in
-            let applier = try await StreamApplier.open(on: passive, slot: options.slot)
+            let applier = try await StreamApplier.open(on: passive, slot: options.slot, sequentialThrough: sequentialThrough)
             // Sequences go through sessions of their own, never the applier's transaction.
             return try await Connection.with(options.source) { sequenceSource in
                 try await Connection.with(options.target) { sequenceTarget in
@@ -86,8 +88,14 @@ struct StreamSession {
                 }
             }
             try await applier.apply(messages)
-            // A batch short of the cap means the backlog is drained: commit the group now.
-            if frames.count < Self.framesPerBatch { try await applier.endGroup() }
+            // Nothing more waiting: commit the group now. A short batch may only mean the
+            // socket ran dry for a moment while a backlog drains: commit once the group has
+            // waited a little, so a catch-up commits in large groups and a trickle promptly.
+            if frames.isEmpty {
+                try await applier.endGroup()
+            } else if frames.count < Self.framesPerBatch {
+                try await applier.endGroup(ifOpenFor: .milliseconds(50))
+            }
             let (applied, idle) = (await applier.appliedLSN, await applier.isIdle)
             await count()
             if idle, let keepalivePosition { idlePosition = max(idlePosition, keepalivePosition) }

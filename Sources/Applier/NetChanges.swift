@@ -1,0 +1,233 @@
+import PgOutput
+import PostgresClient
+
+/// The changes to one table since the last flush, turned into set-based statements: one
+/// DELETE, one UPDATE per set of assigned columns, one INSERT, each over arrays.
+///
+/// A keyed table (replica identity: primary key or unique index) folds its changes into one
+/// net change per key. A table without a key (REPLICA IDENTITY FULL) only collects a run of
+/// inserts; its updates and deletes are applied one by one, in order, after that run.
+///
+/// Folding is what sequential application would leave: an insert then updates is one insert
+/// of the last row; updates merge (a later unchanged TOAST value keeps the earlier one); an
+/// insert then a delete is nothing; a delete then an insert replaces the row. A sequence
+/// that cannot have happened on a consistent passive (an insert of a key already inserted,
+/// an update after a delete) is not folded: `add` returns false and the applier applies that
+/// change on its own, in order, so the server says what is wrong. Pure: unit-tested.
+public struct NetChanges {
+    public let relation: Relation
+    /// The passive's type of each column (`format_type`), for the casts from text.
+    let types: [String]
+    /// GENERATED ALWAYS identity columns: never in an UPDATE's SET.
+    let alwaysIdentity: Set<String>
+    /// Whether rows are found by a key (else by the whole old row: nothing to fold by).
+    let keyed: Bool
+    private var net: [[String?]: Net] = [:]
+    /// Inserts into a table without a key, in order.
+    private var inserts: [[Slot]] = []
+    private var order: [[String?]] = []
+    public private(set) var count = 0
+    /// Roughly the text held, to bound memory.
+    public private(set) var bytes = 0
+
+    enum Slot: Equatable {
+        case value(String?)
+        case unchanged
+    }
+
+    enum Net: Equatable {
+        case insert([Slot])
+        case update([Slot])
+        case replace([Slot])
+        case delete
+    }
+
+    public init(relation: Relation, types: [String], alwaysIdentity: Set<String>) {
+        self.relation = relation
+        self.types = types
+        self.alwaysIdentity = alwaysIdentity
+        keyed = relation.replicaIdentity == UInt8(ascii: "d") || relation.replicaIdentity == UInt8(ascii: "i")
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    private var keyIndexes: [Int] { relation.columns.indices.filter { relation.columns[$0].isKey } }
+
+    /// The row's key values, or nil when one is missing (an unchanged TOAST key: not folded).
+    private func key(of row: [Slot]) -> [String?]? {
+        var key: [String?] = []
+        for index in keyIndexes {
+            guard case .value(let value) = row[index] else { return nil }
+            key.append(value)
+        }
+        return key
+    }
+
+    /// Folds an insert in; false when it cannot be folded (apply it on its own, in order).
+    public mutating func add(_ insert: Insert) throws(UnappliableChange) -> Bool {
+        let row = try slots(insert.new)
+        guard !row.contains(.unchanged) else { return false }
+        guard keyed else {
+            inserts.append(row)
+            count += 1
+            bytes += Self.size(row)
+            return true
+        }
+        guard let key = key(of: row) else { return false }
+        switch net[key] {
+        case nil: record(key, .insert(row))
+        case .delete: record(key, .replace(row))
+        default: return false
+        }
+        bytes += Self.size(row)
+        return true
+    }
+
+    /// Folds an update in; false for a key change or an update of a deleted row.
+    public mutating func add(_ update: Update) throws(UnappliableChange) -> Bool {
+        guard keyed, update.oldKey == nil, update.old == nil else { return false }
+        let row = try slots(update.new)
+        guard let key = key(of: row) else { return false }
+        switch net[key] {
+        case nil: record(key, .update(row))
+        case .insert(let earlier): record(key, .insert(Self.merge(earlier, row)))
+        case .update(let earlier): record(key, .update(Self.merge(earlier, row)))
+        case .replace(let earlier): record(key, .replace(Self.merge(earlier, row)))
+        case .delete: return false
+        }
+        bytes += Self.size(row)
+        return true
+    }
+
+    /// Folds a delete (found by its old key) in; false for a delete of a deleted row.
+    public mutating func add(_ delete: Delete) throws(UnappliableChange) -> Bool {
+        guard keyed, let oldKey = delete.oldKey else { return false }
+        guard let key = key(of: try slots(oldKey)) else { return false }
+        switch net[key] {
+        case .insert: remove(key)
+        case nil, .update, .replace: record(key, .delete)
+        case .delete: return false
+        }
+        return true
+    }
+
+    /// A statement and the number of rows it must change.
+    public struct Statement: Equatable, Sendable {
+        public let sql: String
+        public let parameters: [String?]
+        public let rows: Int
+    }
+
+    /// Deletes first (so a replaced row's key and unique values are free), then updates, then
+    /// inserts. Each statement must change exactly as many rows as it carries.
+    public func statements() -> [Statement] {
+        var deletes: [[String?]] = [], inserts = self.inserts
+        var updates: [[Bool]: [[Slot]]] = [:], updateShapes: [[Bool]] = []
+        var seen = Set<[String?]>()
+        for key in order where seen.insert(key).inserted {
+            guard let change = net[key] else { continue }  // inserted, then deleted
+            switch change {
+            case .delete: deletes.append(key)
+            case .insert(let row): inserts.append(row)
+            case .replace(let row):
+                deletes.append(key)
+                inserts.append(row)
+            case .update(let row):
+                let shape = row.indices.map { settable($0) && row[$0] != .unchanged }
+                if updates[shape] == nil { updateShapes.append(shape) }
+                updates[shape, default: []].append(row)
+            }
+        }
+        var statements: [Statement] = []
+        if !deletes.isEmpty { statements.append(deleteStatement(deletes)) }
+        for shape in updateShapes where shape.contains(true) { statements.append(updateStatement(updates[shape]!, shape: shape)) }
+        if !inserts.isEmpty { statements.append(insertStatement(inserts)) }
+        return statements
+    }
+
+    private func settable(_ index: Int) -> Bool {
+        !relation.columns[index].isKey && !alwaysIdentity.contains(relation.columns[index].name)
+    }
+
+    private func deleteStatement(_ keys: [[String?]]) -> Statement {
+        let keyColumns = keyIndexes
+        let arrays = keyColumns.indices.map { position in keys.map { $0[position] } }
+        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(types[$1])" }.joined(separator: " AND ")
+        return Statement(sql: "DELETE FROM \(table) t USING \(unnest(arrays.count)) WHERE \(match)",
+                         parameters: arrays.map(Self.arrayLiteral), rows: keys.count)
+    }
+
+    private func updateStatement(_ rows: [[Slot]], shape: [Bool]) -> Statement {
+        let keyColumns = keyIndexes, assigned = shape.indices.filter { shape[$0] }
+        let columns = keyColumns + assigned
+        let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
+        let set = assigned.enumerated().map { "\(column($1)) = v.a\(keyColumns.count + $0 + 1)::\(types[$1])" }.joined(separator: ", ")
+        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(types[$1])" }.joined(separator: " AND ")
+        return Statement(sql: "UPDATE \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)",
+                         parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
+    }
+
+    private func insertStatement(_ rows: [[Slot]]) -> Statement {
+        let columns = relation.columns.indices
+        let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
+        let names = columns.map(column).joined(separator: ", ")
+        let values = columns.map { "v.a\($0 + 1)::\(types[$0])" }.joined(separator: ", ")
+        return Statement(sql: "INSERT INTO \(table) (\(names)) OVERRIDING SYSTEM VALUE SELECT \(values) FROM \(unnest(arrays.count))",
+                         parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
+    }
+
+    private var table: String { qualifiedName(relation.namespace, relation.name) }
+    private func column(_ index: Int) -> String { quoteIdentifier(relation.columns[index].name) }
+
+    private func unnest(_ count: Int) -> String {
+        let arrays = (1...count).map { "$\($0)::text[]" }.joined(separator: ", ")
+        let names = (1...count).map { "a\($0)" }.joined(separator: ", ")
+        return "unnest(\(arrays)) AS v(\(names))"
+    }
+
+    /// A text[] literal: every element quoted, backslashes and quotes escaped, NULL bare.
+    static func arrayLiteral(_ values: [String?]) -> String {
+        var literal = "{"
+        for (index, value) in values.enumerated() {
+            if index > 0 { literal += "," }
+            guard let value else {
+                literal += "NULL"
+                continue
+            }
+            literal += "\""
+            for character in value.unicodeScalars {
+                if character == "\\" || character == "\"" { literal += "\\" }
+                literal.unicodeScalars.append(character)
+            }
+            literal += "\""
+        }
+        return literal + "}"
+    }
+
+    private static func value(_ slot: Slot) -> String? {
+        if case .value(let value) = slot { value } else { nil }
+    }
+
+    private static func merge(_ earlier: [Slot], _ later: [Slot]) -> [Slot] {
+        zip(earlier, later).map { $1 == .unchanged ? $0 : $1 }
+    }
+
+    private static func size(_ row: [Slot]) -> Int {
+        row.reduce(0) { total, slot in if case .value(let value?) = slot { total + value.utf8.count } else { total } }
+    }
+
+    private func slots(_ tuple: TupleData) throws(UnappliableChange) -> [Slot] {
+        try ChangeSQL.columnValues(tuple, of: relation).map { $0.unchangedToast ? .unchanged : .value($0.value) }
+    }
+
+    private mutating func record(_ key: [String?], _ change: Net) {
+        if net.updateValue(change, forKey: key) == nil { order.append(key) }
+        count += 1
+    }
+
+    /// `order` keeps the key (removing it would cost a scan); `statements` skips it.
+    private mutating func remove(_ key: [String?]) {
+        net[key] = nil
+        count += 1
+    }
+}
