@@ -100,7 +100,7 @@ public actor StreamApplier {
     public var isInSourceTransaction: Bool { sourceTransaction != .none }
 
     /// Nothing received is left uncommitted.
-    public var isIdle: Bool { group == nil && sourceTransaction == .none }
+    public var isIdle: Bool { group == nil && sourceTransaction == .none && inFlight.isEmpty }
 
     public func apply(_ messages: some Sequence<PgOutputMessage>) throws {
         for message in messages { try apply(message) }
@@ -132,7 +132,8 @@ public actor StreamApplier {
             }
         case .relation(let relation):
             try flush(relation.oid)  // folded under the old description
-            try send()  // the shape check reads the catalogue between pipelines
+            try send()
+            try drain()  // the shape check reads the catalogue outside the pipeline
             shapes[relation.oid] = try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
             relations[relation.oid] = relation
         case .type, .origin:
@@ -163,6 +164,8 @@ public actor StreamApplier {
 
     /// Commits the passive transaction under way with the progress of its last source
     /// transaction. Only between source transactions; otherwise it waits for the next commit.
+    /// The COMMIT goes out without waiting for it: the passive commits while the next group
+    /// is received and folded. `appliedLSN` moves when its answer is collected (`drain`).
     public func endGroup(ifOpenFor age: Duration = .zero) throws {
         guard let open = group?.openedAt, ContinuousClock.now - open >= age, sourceTransaction == .none else { return }
         try flushAll()
@@ -177,21 +180,32 @@ public actor StreamApplier {
         try queue(StreamProgress.upsert(slot: slot, lsn: end, sourceCommitTime: group.lastCommitTime,
                                         transactions: group.transactions, changes: group.changes, perSecond: perSecond))
         try queue(PipelinedStatement("COMMIT"))
-        try send()
+        try send(committing: Committed(end: end, transactions: group.transactions, changes: group.changes))
         self.group = nil
-        appliedLSN = end
-        transactions += group.transactions
-        changes += group.changes
+    }
+
+    /// Waits for every batch sent; afterwards `appliedLSN` covers every group ended.
+    public func drain() throws {
+        while !inFlight.isEmpty { try collect() }
     }
 
     /// Abandons what is not committed (a stop mid-group): nothing of it stays, and the next run
-    /// receives it again from the recorded position.
+    /// receives it again from the recorded position. Groups already ended still commit.
     public func rollBackInFlight() throws {
         pending.removeAll()
         expectations.removeAll()
         pendingSetBased = false
         buffers.removeAll()
         bufferOrder.removeAll()
+        while let batch = inFlight.first {
+            if batch.commit != nil {
+                try collect()  // a group already ended: it commits
+            } else {
+                // Part of the abandoned group: its errors do not matter, it is rolled back.
+                inFlight.removeFirst()
+                _ = try? connection.assumeIsolated { try $0.collectPipeline() }
+            }
+        }
         if group != nil { try connection.assumeIsolated { _ = try $0.execute("ROLLBACK") } }
         group = nil
         sourceTransaction = .none
@@ -260,24 +274,54 @@ public actor StreamApplier {
         if pending.count >= Connection.pipelineLimit { try send() }
     }
 
-    /// Sends the pending statements in one pipeline. An update or delete that finds fewer
-    /// rows than it carries means the passive has diverged: stop, loudly.
-    private func send() throws {
+    /// A batch sent and not yet collected, with what its answers must say.
+    private struct Batch {
+        let expectations: [(table: String, rows: Int)?]
+        let setBased: Bool
+        let commit: Committed?
+    }
+
+    /// A group whose COMMIT is in a batch.
+    private struct Committed {
+        let end: LSN
+        let transactions: Int
+        let changes: Int64
+    }
+
+    private var inFlight: [Batch] = []
+
+    /// Sends the pending statements as one batch, and collects the one before it: at most one
+    /// batch is in flight while the next is built.
+    private func send(committing: Committed? = nil) throws {
         guard !pending.isEmpty else { return }
-        let statements = pending, expected = expectations, setBased = pendingSetBased
+        let statements = pending
+        inFlight.append(Batch(expectations: expectations, setBased: pendingSetBased, commit: committing))
         pending.removeAll(keepingCapacity: true)
         expectations.removeAll(keepingCapacity: true)
         pendingSetBased = false
+        try connection.assumeIsolated { try $0.sendPipeline(statements) }
+        if inFlight.count > 1 { try collect() }
+    }
+
+    /// The oldest batch's answers. A change that finds fewer rows than it carries means the
+    /// passive has diverged: stop, loudly.
+    private func collect() throws {
+        let batch = inFlight.removeFirst()
         let counts: [Int?]
         do {
-            counts = try connection.assumeIsolated { try $0.pipeline(statements) }
-        } catch let error as ServerError where error.sqlState == "23505" && setBased {
+            counts = try connection.assumeIsolated { try $0.collectPipeline() }
+        } catch let error as ServerError where error.sqlState == "23505" && batch.setBased {
             throw SetBasedConflict(through: lastReceivedEnd, cause: error)
         }
-        for (expectation, count) in zip(expected, counts) {
+        for (expectation, count) in zip(batch.expectations, counts) {
             if let expectation, count != expectation.rows {
                 throw UnappliableChange(table: expectation.table, reason: "\(expectation.rows) rows to change, \(count ?? 0) found on the passive; the passive has diverged and must be re-initialised")
             }
+        }
+        if let committed = batch.commit {
+            appliedLSN = committed.end
+            transactions += committed.transactions
+            changes += committed.changes
         }
     }
 }

@@ -28,9 +28,11 @@ public actor Connection {
     nonisolated(unsafe) var handle: OpaquePointer?
     /// Statements `pipeline` has prepared on this session: SQL text → statement name.
     var preparedStatements: [String: String] = [:]
-    /// Prepares sent in the pipeline under way, not yet confirmed by the server.
+    /// Prepares sent in a pipeline, not yet confirmed by the server.
     var pendingPrepares: [String: String] = [:]
     var preparedCount = 0
+    /// Pipeline batches sent and not yet collected, oldest first: the replies each awaits.
+    var outstandingPipelines: [[PipelineReply]] = []
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 

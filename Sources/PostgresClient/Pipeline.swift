@@ -15,9 +15,9 @@ public struct PipelinedStatement: Sendable, Equatable {
 }
 
 extension Connection {
-    /// At most this many statements go into one pipeline. The server's replies (about 30 bytes
-    /// each) are read only after the Sync, so they must fit in the socket buffers: otherwise the
-    /// server blocks writing them while libpq blocks sending the rest.
+    /// At most this many statements go into one batch. The server's replies (about 30 bytes
+    /// each) are read only after the Sync, or a batch later, so they must fit in the socket
+    /// buffers: otherwise the server blocks writing them while libpq blocks sending the rest.
     public static let pipelineLimit = 256
 
     /// Sends `statements` in one round trip (libpq pipeline mode, one Sync at the end) and
@@ -26,12 +26,20 @@ extension Connection {
     /// pipeline is drained and the first error thrown; the connection stays usable (an open
     /// transaction is left aborted, for the caller to roll back).
     public func pipeline(_ statements: [PipelinedStatement]) throws -> [Int?] {
+        try sendPipeline(statements)
+        return try collectPipeline()
+    }
+
+    /// Sends `statements` and a Sync without waiting for the answers, so the server works on
+    /// them while the caller prepares the next batch. Collect each batch's answers, oldest
+    /// first, with `collectPipeline`; keep only a few batches outstanding (see `pipelineLimit`).
+    public func sendPipeline(_ statements: [PipelinedStatement]) throws {
         precondition(statements.count <= Self.pipelineLimit, "pipeline of \(statements.count) statements")
         let conn = try requireHandle()
-        guard PQenterPipelineMode(conn) == 1 else { throw connectionLost() }
-        defer { PQexitPipelineMode(conn) }
-        // What the server will answer, in order: a prepare's result, then each statement's.
-        var replies: [Reply] = []
+        if PQpipelineStatus(conn) == PQ_PIPELINE_OFF {
+            guard PQenterPipelineMode(conn) == 1 else { throw connectionLost() }
+        }
+        var replies: [PipelineReply] = []
         for statement in statements {
             var name: String?
             if statement.prepared {
@@ -57,17 +65,15 @@ extension Connection {
             replies.append(.statement(statement.sql))
         }
         guard PQpipelineSync(conn) == 1 else { throw connectionLost() }
-        defer { pendingPrepares.removeAll() }
-        return try collect(replies, on: conn)
+        outstandingPipelines.append(replies)
     }
 
-    private enum Reply {
-        case prepare(sql: String, name: String)
-        case statement(String)
-    }
-
-    /// Reads one result per reply (each followed by libpq's NULL separator), then the Sync.
-    private func collect(_ replies: [Reply], on conn: OpaquePointer) throws -> [Int?] {
+    /// The answers to the oldest batch sent: one result per reply (each followed by libpq's
+    /// NULL separator), then its Sync. Leaves pipeline mode when no batch is outstanding.
+    public func collectPipeline() throws -> [Int?] {
+        let conn = try requireHandle()
+        guard !outstandingPipelines.isEmpty else { return [] }
+        let replies = outstandingPipelines.removeFirst()
         var counts: [Int?] = []
         var firstError: (any Error)?
         for reply in replies {
@@ -76,13 +82,16 @@ extension Connection {
             switch PQresultStatus(result) {
             case PGRES_COMMAND_OK, PGRES_TUPLES_OK:
                 switch reply {
-                case .prepare(let sql, let name): preparedStatements[sql] = name
+                case .prepare(let sql, let name):
+                    preparedStatements[sql] = name
+                    pendingPrepares[sql] = nil
                 case .statement: counts.append(Int(String(cString: PQcmdTuples(result))))
                 }
             case PGRES_PIPELINE_ABORTED:
-                break  // skipped because an earlier statement failed
+                if case .prepare(let sql, _) = reply { pendingPrepares[sql] = nil }  // skipped: never created
             default:
                 let sql = switch reply { case .prepare(let sql, _), .statement(let sql): sql }
+                if case .prepare = reply { pendingPrepares[sql] = nil }
                 if firstError == nil { firstError = failure(of: result, on: conn, statement: sql) }
             }
             guard PQgetResult(conn) == nil else { throw connectionLost() }
@@ -91,7 +100,17 @@ extension Connection {
         let synced = PQresultStatus(sync) == PGRES_PIPELINE_SYNC
         PQclear(sync)
         guard synced else { throw connectionLost() }
+        if outstandingPipelines.isEmpty { PQexitPipelineMode(conn) }
         if let firstError { throw firstError }
         return counts
     }
+
+    /// Whether batches sent with `sendPipeline` still await `collectPipeline`.
+    public var hasOutstandingPipelines: Bool { !outstandingPipelines.isEmpty }
+}
+
+/// What the server will answer to one message of a pipeline, in order.
+enum PipelineReply {
+    case prepare(sql: String, name: String)
+    case statement(String)
 }

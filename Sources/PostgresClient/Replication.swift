@@ -68,6 +68,7 @@ extension Connection {
         let conn = try requireHandle()
         var messages: [[UInt8]] = []
         var bytes = 0
+        var readSocket = false
         let deadline = ContinuousClock.now + timeout
         while messages.count < limit, bytes < byteLimit {
             var buffer: UnsafeMutablePointer<CChar>?
@@ -75,6 +76,7 @@ extension Connection {
             if length > 0, let buffer {
                 messages.append(Array(UnsafeRawBufferPointer(start: buffer, count: Int(length))))
                 bytes += Int(length)
+                readSocket = false
                 PQfreemem(buffer)
                 continue
             }
@@ -83,8 +85,14 @@ extension Connection {
                 return messages.isEmpty ? nil : messages
             }
             if length == -2 { _ = try finishCommand(conn, "START_REPLICATION"); throw connectionLost() }
-            // Nothing buffered: return what we have, or wait for the socket.
-            if !messages.isEmpty { break }
+            // libpq's buffer holds no whole message: read what the socket already has (no
+            // waiting), and return what we have once that brings nothing more.
+            if !messages.isEmpty {
+                if readSocket { break }
+                guard PQconsumeInput(conn) == 1 else { throw connectionLost() }
+                readSocket = true
+                continue
+            }
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero { break }
             guard try waitForSocket(conn, events: Int16(POLLIN), timeout: remaining) else { break }

@@ -67,11 +67,16 @@ public enum StreamRunner {
         case .caughtUp: try await Connection.with(options.source) { try await $0.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self) }
         }
         let totals = StreamTotals()
+        // Counted on the passive, where they commit: exact across crashes and reconnects.
+        let transactionsBefore = try await Connection.with(options.target) {
+            try await StreamProgress.read(slot: options.slot, on: $0)?.transactions ?? 0
+        }
         var reconnect = Reconnect(giveUpAfter: options.reconnectFor)
         var session = StreamSession(options: options, target: target, logger: logger)
         func report(_ reason: String) async throws -> StreamReport {
-            let applied = try await Connection.with(options.target) { try await StreamProgress.read(slot: options.slot, on: $0)?.lsn }
-            return StreamReport(slot: options.slot, appliedLSN: (applied ?? .zero).description, transactions: totals.transactions,
+            let progress = try await Connection.with(options.target) { try await StreamProgress.read(slot: options.slot, on: $0) }
+            return StreamReport(slot: options.slot, appliedLSN: (progress?.lsn ?? .zero).description,
+                                transactions: Int((progress?.transactions ?? 0) - transactionsBefore),
                                 sessions: totals.sessions, initialCopy: initialCopy, reason: reason)
         }
         while true {

@@ -49,14 +49,9 @@ struct StreamSession {
 
     private func follow(_ replication: Connection, applier: StreamApplier, sequences: SequenceSync,
                         totals: StreamTotals) async throws -> End {
-        var counted = 0
-        func count() async {
-            let applied = await applier.transactions
-            totals.transactions += applied - counted
-            counted = applied
-        }
         var idlePosition = await applier.appliedLSN
         var lastStatus = ContinuousClock.now
+        var reported = LSN.zero
         var lastSequenceSync = ContinuousClock.now - .seconds(60)
         while true {
             if ContinuousClock.now - lastSequenceSync > .seconds(5) {
@@ -65,10 +60,9 @@ struct StreamSession {
             }
             if Task.isCancelled {
                 // Asked to stop (SIGTERM): commit what is whole, roll back a half-received transaction.
-                if await applier.isInSourceTransaction { try await applier.rollBackInFlight() } else { try await applier.endGroup() }
-                await count()
+                try await finish(applier)
                 let applied = await applier.appliedLSN
-                logger.info("stopped at \(applied), \(totals.transactions) transactions applied")
+                logger.info("stopped at \(applied)")
                 return .stopped
             }
             guard let frames = try await replication.receive(timeout: .milliseconds(500), limit: Self.framesPerBatch,
@@ -93,33 +87,45 @@ struct StreamSession {
             // waited a little, so a catch-up commits in large groups and a trickle promptly.
             if frames.isEmpty {
                 try await applier.endGroup()
+                try await applier.drain()
             } else if frames.count < Self.framesPerBatch {
                 try await applier.endGroup(ifOpenFor: .milliseconds(50))
             }
             let (applied, idle) = (await applier.appliedLSN, await applier.isIdle)
-            await count()
             if idle, let keepalivePosition { idlePosition = max(idlePosition, keepalivePosition) }
             let flushed = max(applied, idlePosition)
             // Nothing arrived: ask for a keepalive now rather than in wal_sender_timeout/2, so an
-            // idle stream learns the server's position (and --until sees it) at once.
+            // idle stream learns the server's position (and --until sees it) at once. A new
+            // commit is reported within 0.1 s, so the active's replay lag is the real one.
             let quiet = frames.isEmpty
-            if replyRequested || quiet || ContinuousClock.now - lastStatus > .seconds(1) {
+            let sinceStatus = ContinuousClock.now - lastStatus
+            if replyRequested || quiet || sinceStatus > .seconds(1) || (flushed > reported && sinceStatus > .milliseconds(100)) {
                 try await replication.sendStandbyStatus(StandbyStatusUpdate(
                     written: flushed, flushed: flushed, applied: flushed,
                     clock: StandbyStatusUpdate.clock(unixSeconds: Date().timeIntervalSince1970), replyRequested: quiet))
                 lastStatus = ContinuousClock.now
+                reported = flushed
             }
-            if let target, idle, flushed >= target {
-                try await sequences.run()  // current as of the end of the run, too
-                logger.info("caught up at \(flushed) (target \(target)), \(totals.transactions) transactions applied")
+            // Everything up to the target is committed; what came after it commits too if whole.
+            if let target, flushed >= target {
+                try await finish(applier)
+                    try await sequences.run()  // current as of the end of the run, too
+                logger.info("caught up at \(flushed) (target \(target))")
                 return .reachedTarget
             }
         }
     }
 }
 
-/// Counts across the sessions of one run (a reconnect starts a new session).
+/// Ends a run: commits the open group when it holds only whole transactions, else rolls back
+/// the half-received one; either way waits until the passive has answered.
+private func finish(_ applier: StreamApplier) async throws {
+    if await applier.isInSourceTransaction { try await applier.rollBackInFlight() } else { try await applier.endGroup() }
+    try await applier.drain()
+}
+
+/// Counts the sessions of one run (a reconnect starts a new one).
 final class StreamTotals {
-    var transactions = 0
     var sessions = 0
 }
+

@@ -26,6 +26,7 @@ import TestSupport
                 #expect(await applier.appliedLSN == .zero)
                 try await applier.apply(Self.transaction)
                 try await applier.endGroup()
+                try await applier.drain()
                 return (await applier.appliedLSN, try await Self.rows(connection))
             }
             #expect(first.1 == [["2", "changed", "12800", "ok"], ["1", "a"]])
@@ -39,6 +40,7 @@ import TestSupport
                 #expect(await applier.appliedLSN == commit.endLSN)
                 try await applier.apply(Self.transaction)
                 try await applier.endGroup()
+                try await applier.drain()
                 #expect(try await Self.rows(connection) == first.1)
                 let progress = try await connection.query("SELECT lsn FROM continuity.stream_progress WHERE slot = $1", [slot])
                     .scalar(String.self)
@@ -59,6 +61,7 @@ import TestSupport
                 let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
                 try await applier.apply(Self.transaction)
                 try await applier.endGroup()
+                try await applier.drain()
                 #expect(try await connection.query("SELECT count(*) FROM audit").scalar(Int.self) == 0)
             }
         }
@@ -98,6 +101,7 @@ import TestSupport
                 do {
                     try await applier.apply(Array(messages.prefix(3)) + [update, messages.last!])
                     try await applier.endGroup()
+                    try await applier.drain()
                 } catch let error as UnappliableChange {
                     failure = error
                 }

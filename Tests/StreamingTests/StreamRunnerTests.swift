@@ -161,4 +161,26 @@ import TestSupport
             }
         }
     }
+
+    /// Two rows swap a unique value: one set-based UPDATE trips over the constraint, changes
+    /// applied one by one do not. The stream replays that stretch change by change.
+    @Test func aUniqueSwapIsReplayedChangeByChange() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                let schema = "CREATE TABLE codes (id int PRIMARY KEY, code text UNIQUE); INSERT INTO codes VALUES (1, 'a'), (2, 'b');"
+                try await withConnection(source) { try await $0.execute(schema) }
+                try await withConnection(target) { try await $0.execute(schema) }
+                let options = StreamOptions(source: source, target: target, slot: uniqueName("swap"), publication: uniqueName("pub"), until: .caughtUp)
+                try await StreamRunner.prepare(options, logger: Logger(label: "test"))
+                try await withConnection(source) { sql in
+                    try await sql.execute("BEGIN; UPDATE codes SET code = 'tmp' WHERE id = 1; UPDATE codes SET code = 'a' WHERE id = 2; UPDATE codes SET code = 'b' WHERE id = 1; COMMIT")
+                    try await sql.execute("INSERT INTO codes VALUES (3, 'c')")
+                }
+                let report = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                #expect(report.transactions == 2)
+                let rows = try await withConnection(target) { try await $0.query("SELECT id, code FROM codes ORDER BY id").rows.map { [$0["id"], $0["code"]] } }
+                #expect(rows == [["1", "b"], ["2", "a"], ["3", "c"]])
+            }
+        }
+    }
 }
