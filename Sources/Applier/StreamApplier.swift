@@ -35,8 +35,8 @@ public actor StreamApplier {
         public var changes = 20_000
         public var age: Duration = .milliseconds(250)
         /// Folded changes held before they are flushed, by count and by bytes of row text.
-        public var buffered = 10_000
-        public var bufferedBytes = 16 << 20
+        public var buffered = 5_000
+        public var bufferedBytes = 8 << 20
         public init() {}
     }
 
@@ -243,12 +243,15 @@ public actor StreamApplier {
     private var bufferedCount = 0
     private var bufferedBytes = 0
 
+    /// Turns every buffer into statements and sends them: the flush exists to bound memory,
+    /// so its statements (whose array parameters hold the rows) must not wait for more.
     private func flushAll() throws {
         for oid in bufferOrder { try flush(oid) }
         bufferOrder.removeAll()
         buffers.removeAll()
         bufferedCount = 0
         bufferedBytes = 0
+        try send()
     }
 
     /// Queues the set-based statements for one table's folded changes and empties its buffer.

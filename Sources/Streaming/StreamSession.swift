@@ -89,17 +89,19 @@ struct StreamSession {
                 try await applier.endGroup()
                 try await applier.drain()
             } else if frames.count < Self.framesPerBatch {
+                // Not backlogged: wait for the commit too (a round trip), so it is reported now.
                 try await applier.endGroup(ifOpenFor: .milliseconds(50))
+                try await applier.drain()
             }
             let (applied, idle) = (await applier.appliedLSN, await applier.isIdle)
             if idle, let keepalivePosition { idlePosition = max(idlePosition, keepalivePosition) }
             let flushed = max(applied, idlePosition)
             // Nothing arrived: ask for a keepalive now rather than in wal_sender_timeout/2, so an
             // idle stream learns the server's position (and --until sees it) at once. A new
-            // commit is reported within 0.1 s, so the active's replay lag is the real one.
+            // commit is reported within 20 ms, so the active's replay lag is the real one.
             let quiet = frames.isEmpty
             let sinceStatus = ContinuousClock.now - lastStatus
-            if replyRequested || quiet || sinceStatus > .seconds(1) || (flushed > reported && sinceStatus > .milliseconds(100)) {
+            if replyRequested || quiet || sinceStatus > .seconds(1) || (flushed > reported && sinceStatus > .milliseconds(20)) {
                 try await replication.sendStandbyStatus(StandbyStatusUpdate(
                     written: flushed, flushed: flushed, applied: flushed,
                     clock: StandbyStatusUpdate.clock(unixSeconds: Date().timeIntervalSince1970), replyRequested: quiet))
