@@ -53,6 +53,8 @@ public actor StreamApplier {
     /// Folded changes per keyed table, in the order the tables were first changed.
     private var buffers: [UInt32: NetChanges] = [:]
     private var bufferOrder: [UInt32] = []
+    private var bufferedCount = 0
+    private var bufferedBytes = 0
     /// Until the passive is past this LSN, every change is applied on its own (after a conflict).
     private let sequentialThrough: LSN?
     /// The end of the last source transaction received, committed or not.
@@ -239,9 +241,6 @@ public actor StreamApplier {
         if bufferedCount >= limits.buffered || bufferedBytes >= limits.bufferedBytes { try flushAll() }
         return true
     }
-
-    private var bufferedCount = 0
-    private var bufferedBytes = 0
 
     /// Turns every buffer into statements and sends them: the flush exists to bound memory,
     /// so its statements (whose array parameters hold the rows) must not wait for more.

@@ -104,9 +104,6 @@ extension Connection {
         if let firstError { throw firstError }
         return counts
     }
-
-    /// Whether batches sent with `sendPipeline` still await `collectPipeline`.
-    public var hasOutstandingPipelines: Bool { !outstandingPipelines.isEmpty }
 }
 
 /// What the server will answer to one message of a pipeline, in order.

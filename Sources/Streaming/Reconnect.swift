@@ -9,7 +9,7 @@ import PostgresClient
 struct Reconnect {
     /// Give up when failures have lasted this long without a session getting going.
     let giveUpAfter: Duration
-    private(set) var failingSince: ContinuousClock.Instant?
+    private var failingSince: ContinuousClock.Instant?
     private var attempt = 0
 
     init(giveUpAfter: Duration) {
