@@ -1,10 +1,10 @@
 # Multi-stage: build with the Swift toolchain, run on a slim Debian with libpq, zlib and the
 # PostgreSQL 15 client tools (pg_dump), as a non-root user. The runtime packages are what the
-# binary links (ldd): libdeflate and libcrypto for snapshots, libcurl for FoundationNetworking
+# binary links (ldd): libdeflate, libzstd and libcrypto for snapshots, libcurl for FoundationNetworking
 # (the S3 store), libstdc++ for Foundation's ICU when the Swift runtime is linked statically.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libdeflate-dev libssl-dev pkg-config \
+ && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -15,7 +15,7 @@ RUN swift build -c release --product continuity --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 zlib1g libdeflate0 libssl3 libcurl4 libstdc++6 postgresql-client-15 ca-certificates \
+ && apt-get install -y --no-install-recommends libpq5 zlib1g libdeflate0 libzstd1 libssl3 libcurl4 libstdc++6 postgresql-client-15 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /home/continuity continuity
 COPY --from=build /out/continuity /usr/local/bin/continuity

@@ -20,6 +20,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate",
                        providers: [.apt(["libdeflate-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd",
+                       providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
@@ -32,7 +34,7 @@ let package = Package(
         // AWS Signature Version 4: pure request signing for the S3 store.
         .target(name: "SigV4", dependencies: ["Checksum"]),
         // Streaming codecs (gzip now) behind one interface.
-        .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "OperatorErrors"]),
+        .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "CZstd", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
         .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
         // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.

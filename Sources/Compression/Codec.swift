@@ -15,9 +15,11 @@ public protocol StreamDecompressor: AnyObject {
     func finish() throws
 }
 
-/// A codec as named on the command line and in the manifest: `gzip`, `gzip:1`, `none`.
+/// A codec as named on the command line and in the manifest: `gzip`, `gzip:1`, `zstd`,
+/// `zstd:3`, `none`.
 public enum Codec: Equatable, Sendable, CustomStringConvertible {
     case gzip(level: Int)
+    case zstd(level: Int)
     case none
 
     /// Level 1 by default. Measured with `continuity snapshot --jobs 2` on 150 MB of
@@ -26,6 +28,8 @@ public enum Codec: Equatable, Sendable, CustomStringConvertible {
     /// A snapshot taken before a stack is destroyed is on the clock: 5% of size is not worth 45%
     /// more time. (zlib's level 1 took 1.89 s for 83 MB on the same data.)
     public static let defaultGzipLevel = 1
+    /// zstd's own default level; see the README's Choices for the measurements.
+    public static let defaultZstdLevel = 3
 
     public init(parsing text: String) throws(UsageError) {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
@@ -41,16 +45,23 @@ public enum Codec: Equatable, Sendable, CustomStringConvertible {
                 throw UsageError("gzip level \(level) is out of range", fix: "use gzip:1 (fastest) to gzip:9 (smallest)")
             }
             self = .gzip(level: level)
+        case "zstd":
+            let level = level ?? Self.defaultZstdLevel
+            guard (1...19).contains(level) else {
+                throw UsageError("zstd level \(level) is out of range", fix: "use zstd:1 (fastest) to zstd:19 (smallest)")
+            }
+            self = .zstd(level: level)
         case "none" where parts.count == 1:
             self = .none
         default:
-            throw UsageError("unknown compression '\(text)'", fix: "use gzip, gzip:LEVEL (1-9) or none")
+            throw UsageError("unknown compression '\(text)'", fix: "use gzip, gzip:LEVEL (1-9), zstd, zstd:LEVEL (1-19) or none")
         }
     }
 
     public var name: String {
         switch self {
         case .gzip: "gzip"
+        case .zstd: "zstd"
         case .none: "none"
         }
     }
@@ -58,14 +69,17 @@ public enum Codec: Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .gzip(let level): "gzip:\(level)"
+        case .zstd(let level): "zstd:\(level)"
         case .none: "none"
         }
     }
 
-    /// The suffix of stored files after `.copy`, so tools recognise them (`zcat` for `.gz`).
+    /// The suffix of stored files after `.copy`, so tools recognise them (`zcat` for `.gz`,
+    /// `zstdcat` for `.zst`).
     public var fileExtension: String? {
         switch self {
         case .gzip: "gz"
+        case .zstd: "zst"
         case .none: nil
         }
     }
@@ -73,6 +87,7 @@ public enum Codec: Equatable, Sendable, CustomStringConvertible {
     public func makeCompressor() throws -> any StreamCompressor {
         switch self {
         case .gzip(let level): try GzipCompressor(level: level)
+        case .zstd(let level): try ZstdCompressor(level: level)
         case .none: PassThrough()
         }
     }
@@ -80,6 +95,7 @@ public enum Codec: Equatable, Sendable, CustomStringConvertible {
     public func makeDecompressor() throws -> any StreamDecompressor {
         switch self {
         case .gzip: try GzipDecompressor()
+        case .zstd: try ZstdDecompressor()
         case .none: PassThrough()
         }
     }

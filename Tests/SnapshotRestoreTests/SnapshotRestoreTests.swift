@@ -13,7 +13,7 @@ import TestSupport
 @Suite struct SnapshotRestoreTests {
     static let logger = Logger(label: "test")
 
-    @Test(arguments: [Codec.gzip(level: 1), Codec.none])
+    @Test(arguments: [Codec.gzip(level: 1), Codec.zstd(level: 3), Codec.none])
     func aRoundTripKeepsEveryTableAndSequence(_ codec: Codec) async throws {
         try await withRichSource { source in
             try await withStore { store in
@@ -24,6 +24,8 @@ import TestSupport
                 #expect(manifest.tables.contains { $0.name == "parent_2026" })
                 #expect(!manifest.tables.contains { $0.name == "parent" })  // partitioned parents hold no rows
                 #expect(manifest.tables.first { $0.name == "everything" }?.columns.contains("\"doubled\"") == false)
+                #expect(manifest.compression == codec.description)
+                #expect(manifest.tables.flatMap(\.parts).allSatisfy { $0.path.hasSuffix(".copy" + (codec.fileExtension.map { "." + $0 } ?? "")) })
 
                 try await withTestDatabase(on: TestBed.passive) { target in
                     try await RestoreRunner.restore(RestoreOptions(target: target, store: store, stack: "rich", snapshot: "latest",
