@@ -48,10 +48,48 @@ public struct S3Store: SnapshotStore {
             }
             token = XMLText.first("IsTruncated", in: text) == "true" ? XMLText.first("NextContinuationToken", in: text) : nil
         } while token != nil
-        return objects.sorted { $0.key < $1.key }
+        return (objects + (try uploadsInProgress(serverPrefix: serverPrefix, full: full, base: base))).sorted { $0.key < $1.key }
     }
 
+    /// Separates an object's key from the id of a multipart upload to it, in a leftover's key.
+    static let uploadMarker = ".upload-"
+
+    /// Multipart uploads started and never completed or aborted (a writer killed mid-part):
+    /// S3 keeps their parts, and bills them, until they are aborted. Listed as leftovers, so
+    /// `snapshots prune` removes them with the rest of an interrupted snapshot.
+    private func uploadsInProgress(serverPrefix: String, full: String, base: String) throws -> [StoredObject] {
+        var uploads: [StoredObject] = []
+        var markers: (key: String, upload: String)?
+        repeat {
+            var query = [("uploads", ""), ("prefix", serverPrefix)]
+            if let markers { query += [("key-marker", markers.key), ("upload-id-marker", markers.upload)] }
+            let response = try client.send("GET", key: nil, query: query)
+            guard response.status == 200 else { throw S3Client.error(for: response, location: client.location, key: nil) }
+            let text = String(decoding: response.body, as: UTF8.self)
+            for upload in XMLText.all("Upload", in: text) {
+                guard let key = XMLText.first("Key", in: upload), key.hasPrefix(full),
+                      let id = XMLText.first("UploadId", in: upload) else { continue }
+                uploads.append(StoredObject(key: String(key.dropFirst(base.count)) + Self.uploadMarker + id, size: 0, isLeftover: true))
+            }
+            markers = nil
+            if XMLText.first("IsTruncated", in: text) == "true", let key = XMLText.first("NextKeyMarker", in: text),
+               let upload = XMLText.first("NextUploadIdMarker", in: text) {
+                markers = (key, upload)
+            }
+        } while markers != nil
+        return uploads
+    }
+
+    /// Deletes an object, or aborts the multipart upload a leftover's key names.
     public func delete(_ key: String) throws {
+        if let marker = key.range(of: Self.uploadMarker, options: .backwards) {
+            let response = try client.send("DELETE", key: String(key[..<marker.lowerBound]),
+                                           query: [("uploadId", String(key[marker.upperBound...]))])
+            guard response.status == 204 || response.status == 200 || response.status == 404 else {
+                throw S3Client.error(for: response, location: client.location, key: key)
+            }
+            return
+        }
         let response = try client.send("DELETE", key: key)
         guard response.status == 204 || response.status == 200 || response.status == 404 else {
             throw S3Client.error(for: response, location: client.location, key: key)

@@ -42,13 +42,23 @@ public enum SnapshotRunner {
         }
         let startedAt = Date()
         let layout = SnapshotLayout(stack: options.stack, id: SnapshotID.new(at: startedAt))
-        let coordinator = try await Connection.connect(options.source)
+        let point = await SnapshotPoint.viaTemporarySlot(options.source, logger: logger)
+        let coordinator: Connection
         do {
-            let manifest = try await take(options, layout: layout, startedAt: startedAt, coordinator: coordinator, logger: logger)
+            coordinator = try await Connection.connect(options.source)
+        } catch {
+            await point?.release()
+            throw error
+        }
+        do {
+            let manifest = try await take(options, layout: layout, startedAt: startedAt, point: point,
+                                          coordinator: coordinator, logger: logger)
             await coordinator.close()
+            await point?.release()
             return manifest
         } catch {
             await coordinator.close()
+            await point?.release()
             try? await Blocking.run { [store = options.store] in
                 for object in try store.list(prefix: layout.directory + "/") { try store.delete(object.key) }
             }
@@ -56,17 +66,18 @@ public enum SnapshotRunner {
         }
     }
 
-    private static func take(_ options: SnapshotOptions, layout: SnapshotLayout, startedAt: Date,
+    private static func take(_ options: SnapshotOptions, layout: SnapshotLayout, startedAt: Date, point: SnapshotPoint?,
                              coordinator: Connection, logger: Logger) async throws -> Manifest {
         try await coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if let point { try await coordinator.execute("SET TRANSACTION SNAPSHOT '\(point.snapshot)'") }
         let head = try await coordinator.query("""
-            SELECT pg_export_snapshot() AS snapshot,
+            SELECT \(point == nil ? "pg_export_snapshot()" : "NULL") AS snapshot,
                    CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn,
                    current_database() AS database, current_setting('server_version') AS version,
                    current_setting('server_version_num')::int AS version_number,
                    (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier
             """).rows[0]
-        let snapshot: String = try head.decode("snapshot")
+        let snapshot: String = try point?.snapshot ?? head.decode("snapshot")
         let tables = try await SourceCatalogue.tables(coordinator)
         let sequences = try await SourceCatalogue.sequenceValues(coordinator)
         let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
@@ -89,7 +100,7 @@ public enum SnapshotRunner {
             toolVersion: options.toolVersion, stack: options.stack, id: layout.id, startedAt: startedAt, finishedAt: Date(),
             source: .init(serverVersion: try head.decode("version"), serverVersionNumber: try head.decode("version_number"),
                           systemIdentifier: try head.decode("system_identifier"), database: try head.decode("database")),
-            lsn: try head.decode("lsn"), compression: options.codec.description, schema: schema,
+            lsn: try point?.lsn ?? head.decode("lsn"), compression: options.codec.description, schema: schema,
             tables: tables.map { table in
                 let tableParts = parts.filter { $0.oid == table.oid }.sorted { $0.part.index < $1.part.index }.map(\.part)
                 return Manifest.Table(oid: table.oid, schema: table.schema, name: table.name, columns: table.columns,

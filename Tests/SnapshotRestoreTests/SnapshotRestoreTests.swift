@@ -13,6 +13,57 @@ import TestSupport
 @Suite struct SnapshotRestoreTests {
     static let logger = Logger(label: "test")
 
+    /// The manifest's LSN is the snapshot's exact point in the WAL (DESIGN: a snapshot plus the
+    /// stream from that LSN loses and repeats nothing). A witness slot made first sees every
+    /// commit of a writer running through the snapshot: those before the LSN are in it, none after.
+    @Test func theManifestLSNSplitsCommitsExactly() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { sql in
+                try await sql.execute("CREATE TABLE ticks (id int PRIMARY KEY)")
+                try await sql.execute("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", [uniqueName("witness")])
+            }
+            let writer = Task {
+                try await withConnection(source) { sql in
+                    var id = 0
+                    while !Task.isCancelled {
+                        id += 1
+                        try await sql.execute("INSERT INTO ticks VALUES (\(id))")
+                    }
+                }
+            }
+            try await waitUntil("the writer to commit") {
+                try await withConnection(source) { try await $0.query("SELECT count(*) FROM ticks").scalar(Int.self) > 50 }
+            }
+            try await withStore { store in
+                let manifest = try await SnapshotRunner.take(SnapshotOptions(source: source, store: store, stack: "lsn", jobs: 1,
+                                                                             codec: .none, toolVersion: "test"), logger: Self.logger)
+                writer.cancel()
+                _ = try? await writer.value
+                // test_decoding: "table public.ticks: INSERT: id[integer]:N", then "COMMIT …" at the commit's LSN.
+                let changes = try await withConnection(source) {
+                    try await $0.query("SELECT lsn, data FROM pg_logical_slot_peek_changes((SELECT slot_name FROM pg_replication_slots WHERE database = current_database()), NULL, NULL)").rows
+                }
+                var before: Set<String> = [], pending: String?
+                for change in changes {
+                    guard let data = change["data"] else { continue }
+                    if let range = data.range(of: "id[integer]:") { pending = String(data[range.upperBound...]) }
+                    if data.hasPrefix("COMMIT"), let id = pending, let lsn = change["lsn"].flatMap({ LSN($0) }) {
+                        if lsn < manifest.lsn { before.insert(id) }
+                        pending = nil
+                    }
+                }
+                try await withTestDatabase(on: TestBed.passive) { target in
+                    try await RestoreRunner.restore(RestoreOptions(target: target, store: store, stack: "lsn", snapshot: "latest",
+                                                                   jobs: 1, clean: false, toolVersion: "test"), logger: Self.logger)
+                    let restored = try await withConnection(target) { try await $0.query("SELECT id FROM ticks").rows.compactMap { $0["id"] } }
+                    #expect(!before.isEmpty)
+                    let differ = Set(restored).symmetricDifference(before).compactMap { Int($0) }.sorted()
+                    #expect(differ.isEmpty, "ids on one side of the LSN only: \(differ)")
+                }
+            }
+        }
+    }
+
     @Test(arguments: [Codec.gzip(level: 1), Codec.zstd(level: 3), Codec.none])
     func aRoundTripKeepsEveryTableAndSequence(_ codec: Codec) async throws {
         try await withRichSource { source in

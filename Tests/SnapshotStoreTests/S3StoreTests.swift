@@ -34,7 +34,8 @@ import TestSupport
             let writer = try store.makeWriter("big/object")
             let chunk = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
             for _ in 0..<19 { try chunk.withUnsafeBytes { try writer.write($0) } }  // 19 MiB: three parts
-            #expect(try store.list(prefix: "big/").isEmpty)  // not visible before completion
+            // Not visible before completion, except as the leftover an interrupted upload would be.
+            #expect(try store.list(prefix: "big/").map(\.isLeftover) == [true])
             try writer.commit()
             #expect(try store.list(prefix: "big/") == [StoredObject(key: "big/object", size: 19 << 20, isLeftover: false)])
             let reader = try store.makeReader("big/object")
@@ -47,6 +48,23 @@ import TestSupport
             }
             #expect(total == 19 << 20)
             #expect(matches)
+        }
+    }
+
+    /// A writer killed after its first part leaves a multipart upload S3 keeps (and bills):
+    /// it is listed as a leftover, and deleting that leftover aborts the upload.
+    @Test func anAbandonedMultipartUploadIsALeftoverThatDeleteAborts() async throws {
+        try await Blocking.run {
+            let store = try Self.store()
+            let writer = try store.makeWriter("s/20260101T000000Z-0001/data/1.0.copy.gz")
+            let chunk = [UInt8](repeating: 9, count: 9 << 20)  // one part goes up
+            try chunk.withUnsafeBytes { try writer.write($0) }
+            let leftovers = try store.list(prefix: "s/")  // no commit, no abort: what kill -9 leaves
+            #expect(leftovers.count == 1 && leftovers[0].isLeftover)
+            #expect(leftovers.first?.key.hasPrefix("s/20260101T000000Z-0001/data/1.0.copy.gz.upload-") == true)
+            try store.delete(leftovers[0].key)
+            #expect(try store.list(prefix: "s/").isEmpty)
+            withExtendedLifetime(writer) {}
         }
     }
 
