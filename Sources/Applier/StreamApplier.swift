@@ -10,21 +10,21 @@ import PostgresClient
 /// stream sends again whose commit lies before it is skipped.
 ///
 /// Changes are collected per table (`NetChanges`: folded per key where the table has one,
-/// runs of inserts where it has not) and applied set-based: one DELETE, UPDATE or INSERT
-/// over arrays per table and shape, instead of one statement per row, which is what lets
-/// the passive keep up with more than the active's native apply worker could. The rest
-/// (updates and deletes found by a whole old row, truncates, key changes) is applied in
-/// order as one prepared statement per change. Statements go through libpq's pipeline, up to `Connection.pipelineLimit` per
-/// round trip, and the folded changes are flushed whenever they pass `GroupLimits.buffered`
-/// changes or bytes, so neither a large transaction nor a group is ever held in memory.
+/// runs of inserts where it has not) and applied set-based: one DELETE, UPDATE or INSERT over
+/// arrays per table and shape instead of one statement per row, which is what lets the
+/// passive keep up better than the native apply worker. The rest (updates and deletes found
+/// by a whole old row, truncates, key changes) is applied in order, one prepared statement
+/// per change. Statements go through libpq's pipeline, up to `Connection.pipelineLimit` per
+/// batch, with one batch in flight while the next is built; folded changes are flushed and
+/// sent whenever they pass `GroupLimits.buffered` changes or bytes, so neither a large
+/// transaction nor a group is ever held in memory.
 ///
 /// Set-based statements can trip over a non-deferrable unique constraint that the same
 /// changes applied one by one would not (two rows swapping a unique value): that surfaces as
 /// `SetBasedConflict`, and the runner replays from the last commit with `sequentialThrough`.
 ///
-/// The session runs with `session_replication_role = replica`, so the
-/// passive's triggers and foreign keys do not fire a second time for changes the active
-/// already checked.
+/// The session runs with `session_replication_role = replica`, so the passive's triggers and
+/// foreign keys do not fire a second time for changes the active already checked.
 ///
 /// The applier runs on its connection's own thread (it shares the connection's executor),
 /// so every libpq call below is a plain synchronous call.
@@ -45,12 +45,11 @@ public actor StreamApplier {
     private let limits: GroupLimits
     /// Everything up to here is committed on the passive.
     public private(set) var appliedLSN: LSN
-    /// Source transactions and row changes committed on the passive by this session.
-    public private(set) var transactions = 0
-    public private(set) var changes: Int64 = 0
+    /// Row changes committed on the passive by this applier, for the rate in the progress row.
+    private var changes: Int64 = 0
     private var relations: [UInt32: Relation] = [:]
     private var shapes: [UInt32: ShapeCheck.Shape] = [:]
-    /// Folded changes per keyed table, in the order the tables were first changed.
+    /// Changes collected per table, in the order the tables were first changed.
     private var buffers: [UInt32: NetChanges] = [:]
     private var bufferOrder: [UInt32] = []
     private var bufferedCount = 0
@@ -182,7 +181,7 @@ public actor StreamApplier {
         try queue(StreamProgress.upsert(slot: slot, lsn: end, sourceCommitTime: group.lastCommitTime,
                                         transactions: group.transactions, changes: group.changes, perSecond: perSecond))
         try queue(PipelinedStatement("COMMIT"))
-        try send(committing: Committed(end: end, transactions: group.transactions, changes: group.changes))
+        try send(committing: Committed(end: end, changes: group.changes))
         self.group = nil
     }
 
@@ -286,7 +285,6 @@ public actor StreamApplier {
     /// A group whose COMMIT is in a batch.
     private struct Committed {
         let end: LSN
-        let transactions: Int
         let changes: Int64
     }
 
@@ -322,7 +320,6 @@ public actor StreamApplier {
         }
         if let committed = batch.commit {
             appliedLSN = committed.end
-            transactions += committed.transactions
             changes += committed.changes
         }
     }

@@ -84,12 +84,12 @@ struct StreamSession {
             try await applier.apply(messages)
             // Nothing more waiting: commit the group now. A short batch may only mean the
             // socket ran dry for a moment while a backlog drains: commit once the group has
-            // waited a little, so a catch-up commits in large groups and a trickle promptly.
+            // been open 50 ms, so a catch-up commits in large groups and a trickle promptly.
+            // Either way wait for the answer (a round trip), so the commit is reported now.
             if frames.isEmpty {
                 try await applier.endGroup()
                 try await applier.drain()
             } else if frames.count < Self.framesPerBatch {
-                // Not backlogged: wait for the commit too (a round trip), so it is reported now.
                 try await applier.endGroup(ifOpenFor: .milliseconds(50))
                 try await applier.drain()
             }
@@ -111,7 +111,7 @@ struct StreamSession {
             // Everything up to the target is committed; what came after it commits too if whole.
             if let target, flushed >= target {
                 try await finish(applier)
-                    try await sequences.run()  // current as of the end of the run, too
+                try await sequences.run()  // current as of the end of the run, too
                 logger.info("caught up at \(flushed) (target \(target))")
                 return .reachedTarget
             }
