@@ -8,20 +8,29 @@ import PostgresClient
 /// is in neither the data nor the stream that starts from that LSN. A temporary logical slot
 /// created with `(SNAPSHOT 'export')` gives both at once: its consistent point is the LSN
 /// from which a stream repeats nothing and misses nothing. It needs wal_level=logical, the
-/// replication privilege and a free slot; without them the snapshot falls back to
-/// `pg_export_snapshot()` and its LSN is the one read just after (README, Choices).
+/// replication privilege, a free slot, and no transaction running for long (a slot waits for
+/// those to end); without them the snapshot falls back to `pg_export_snapshot()` and its LSN
+/// is the one read just after (README, Snapshot and restore).
 struct SnapshotPoint {
     let snapshot: String
     let lsn: LSN
     /// The walsender session that keeps the snapshot (and the temporary slot) alive.
     private let holder: Connection
 
-    /// nil when a slot cannot be made here; the reason is logged.
-    static func viaTemporarySlot(_ source: ConnectionString, logger: Logger) async -> SnapshotPoint? {
+    /// nil when a slot cannot be made here, or not within `waitLimit`; the reason is logged.
+    static func viaTemporarySlot(_ source: ConnectionString, waitLimit: Duration = .seconds(10),
+                                 logger: Logger) async -> SnapshotPoint? {
         let name = "continuity_snapshot_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         do {
             let holder = try await Connection.connect(source, options: .init(replication: true))
             do {
+                // A slot waits for every transaction already running to end: do not let one left
+                // open for long hold up a snapshot before a stack goes away.
+                let timer = Task {
+                    try await Task.sleep(for: waitLimit)
+                    holder.cancel()
+                }
+                defer { timer.cancel() }
                 let slot = try await holder.createLogicalSlot(name, snapshot: .export, temporary: true)
                 guard let snapshot = slot.snapshotName else { throw ConnectionLost(target: source.shortDescription, reason: "no snapshot exported") }
                 return SnapshotPoint(snapshot: snapshot, lsn: slot.consistentPoint, holder: holder)
@@ -30,7 +39,8 @@ struct SnapshotPoint {
                 throw error
             }
         } catch {
-            logger.info("no temporary logical slot on \(source.shortDescription) (\((error as? ServerError)?.message ?? "\(error)")); the snapshot's LSN is read just after it instead")
+            let reason = (error as? ServerError).map { $0.isQueryCanceled ? "a transaction open on the source kept it waiting over \(waitLimit)" : $0.message }
+            logger.notice("no temporary logical slot on \(source.shortDescription) (\(reason ?? "\(error)")); the snapshot's LSN is read just after it, not exactly at it")
             return nil
         }
     }

@@ -19,6 +19,9 @@ public struct SnapshotOptions: Sendable {
     /// two jobs: 128 MiB parts cut the 400 MB accounts table into three big parts, one job
     /// loaded two of them while the other idled, and restore took 4 s to load instead of ~2.5 s.
     public var blocksPerPart: Int64 = 8192
+    /// How long the temporary slot that gives the exact LSN may wait for transactions already
+    /// running on the source before the snapshot goes ahead without it (`SnapshotPoint`).
+    public var exactPointWait: Duration = .seconds(10)
     public var toolVersion: String
 
     public init(source: ConnectionString, store: any SnapshotStore, stack: String, jobs: Int, codec: Codec, toolVersion: String) {
@@ -42,7 +45,7 @@ public enum SnapshotRunner {
         }
         let startedAt = Date()
         let layout = SnapshotLayout(stack: options.stack, id: SnapshotID.new(at: startedAt))
-        let point = await SnapshotPoint.viaTemporarySlot(options.source, logger: logger)
+        let point = await SnapshotPoint.viaTemporarySlot(options.source, waitLimit: options.exactPointWait, logger: logger)
         let coordinator: Connection
         do {
             coordinator = try await Connection.connect(options.source)

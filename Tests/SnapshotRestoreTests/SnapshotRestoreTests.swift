@@ -64,6 +64,26 @@ import TestSupport
         }
     }
 
+    /// A transaction left open on the source would keep the temporary slot waiting: after the
+    /// limit the snapshot goes ahead with pg_export_snapshot instead of hanging.
+    @Test func aLongOpenTransactionDoesNotHoldUpTheSnapshot() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int); INSERT INTO t VALUES (1)") }
+            try await withConnection(source) { open in
+                try await open.execute("BEGIN; INSERT INTO t VALUES (2)")  // holds an xid, never commits
+                try await withStore { store in
+                    var options = SnapshotOptions(source: source, store: store, stack: "wait", jobs: 1, codec: .none, toolVersion: "test")
+                    options.exactPointWait = .milliseconds(500)
+                    let started = ContinuousClock.now
+                    let manifest = try await SnapshotRunner.take(options, logger: Self.logger)
+                    #expect(ContinuousClock.now - started < .seconds(10))
+                    #expect(manifest.tables.first?.rows == 1)
+                }
+                try await open.execute("ROLLBACK")
+            }
+        }
+    }
+
     @Test(arguments: [Codec.gzip(level: 1), Codec.zstd(level: 3), Codec.none])
     func aRoundTripKeepsEveryTableAndSequence(_ codec: Codec) async throws {
         try await withRichSource { source in
