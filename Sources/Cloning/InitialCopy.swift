@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import OperatorErrors
 import Parallelism
 import PostgresClient
 import ProgressDisplay
@@ -24,6 +25,14 @@ public struct CopyOptions: Sendable {
         self.jobs = jobs
         self.clean = clean
     }
+}
+
+/// The copy was stopped (SIGTERM) before it finished: the passive holds part of the data.
+public struct InitialCopyInterrupted: OperatorError {
+    public init() {}
+    public var status: ExitStatus { .failed }
+    public var problem: String { "the initial copy was stopped before it finished; the passive holds only part of the data" }
+    public var fix: String? { "re-run with --init copy --clean: it drops what the copy left, and the slot, and starts over" }
 }
 
 public struct CopyReport: Codable, Sendable, Equatable {
@@ -59,6 +68,7 @@ public enum InitialCopy {
                                      parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
         let moved = try await transfer(parts, options: options, progress: progress)
         progress.finish()
+        try Task.checkCancellation()
 
         logger.info("building indexes and constraints")
         let analyze = tables.map { "ANALYZE \($0.qualifiedName)" }

@@ -6,8 +6,20 @@ import Snapshotting
 /// One part of one table, straight from the active into the passive: COPY TO on one
 /// connection's thread feeds COPY FROM on the other's through a small pipe.
 enum PartTransfer {
+    /// A stop (task cancellation, e.g. SIGTERM) cancels both COPYs on their servers.
     static func run(_ part: TablePart, from source: Connection, to target: Connection,
                     progress: ProgressMeter) async throws -> CopySummary {
+        try Task.checkCancellation()
+        return try await withTaskCancellationHandler {
+            try await transfer(part, from: source, to: target, progress: progress)
+        } onCancel: {
+            source.cancel()
+            target.cancel()
+        }
+    }
+
+    private static func transfer(_ part: TablePart, from source: Connection, to target: Connection,
+                                 progress: ProgressMeter) async throws -> CopySummary {
         let pipe = ChunkPipe()
         let outSQL = part.table.copyOutSQL(where: part.condition), inSQL = part.table.copyInSQL
         async let sent = source.perform { connection in

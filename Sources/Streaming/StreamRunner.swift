@@ -148,8 +148,13 @@ public enum StreamRunner {
                 throw UsageError("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log", status: .failed)
             }
             // The snapshot lives as long as this walsender connection stays open and idle.
-            let report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
+            let report: CopyReport
+            do {
+                report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
                                                          jobs: options.jobs, clean: options.clean), logger: logger)
+            } catch where Task.isCancelled {
+                throw InitialCopyInterrupted()
+            }
             try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: slot.consistentPoint, on: $0) }
             logger.info("copied \(report.rows) rows of \(report.tables) tables; streaming from the slot's consistent point \(slot.consistentPoint)")
             return report

@@ -124,6 +124,34 @@ import TestSupport
         }
     }
 
+    /// SIGTERM during `--init copy` cancels the COPYs, exits 1 and says how to start over; the
+    /// re-run with --clean then copies and streams to an identical passive.
+    @Test func sigtermDuringTheInitialCopyStopsItAndSaysToClean() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                try await withConnection(source) {
+                    try await $0.execute("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 1500000) g")
+                }
+                let slot = uniqueName("cli_init")
+                let arguments = Self.streamArguments(source, target, slot) + ["--init", "copy", "--until", "caught-up", "--jobs", "2"]
+                let running = try RunningCommand(arguments)
+                try await waitUntil("the copy to be running", timeout: .seconds(30)) {
+                    try await withConnection(source) {
+                        try await $0.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT%' AND state = 'active'")
+                            .scalar(Int.self) > 0
+                    }
+                }
+                running.signal(SIGTERM)
+                let stopped = try await running.finished()
+                #expect(stopped.status == 1, "\(stopped.stderr)")
+                #expect(stopped.stderr.contains("--init copy --clean"))
+                let again = try await CommandLineRun.run(arguments + ["--clean"])
+                #expect(again.status == 0, "\(again.stderr)")
+                #expect(try await DatabaseDigest.of(source) == DatabaseDigest.of(target))
+            }
+        }
+    }
+
     @Test func badStreamInputIsRefusedWithTheFix() async throws {
         let badInit = try await CommandLineRun.run(["stream", "--source", "host=127.0.0.1", "--target", "host=127.0.0.1", "--init", "snapshot"])
         #expect(badInit.status == 2)
