@@ -61,7 +61,10 @@ struct StreamRun: AsyncParsableCommand {
             options.clean = try settings.flag("clean", flag: clean)
             options.jobs = try settings.integer("jobs", flag: jobs, range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
             let stream = Task { [logger = context.logger] in try await StreamRunner.run(options, logger: logger) }
-            let signals = TerminationSignals { stream.cancel() }
+            let signals = TerminationSignals { [logger = context.logger] in
+                logger.notice("stop signal received: stopping after what is in flight")
+                stream.cancel()
+            }
             let report = try await stream.value
             signals.stop()
             let copied = report.initialCopy.map { "copied \($0.rows) rows of \($0.tables) tables in \(String(format: "%.1f", $0.seconds)) s; " } ?? ""

@@ -1,22 +1,46 @@
-import Dispatch
 import Foundation
 
-/// SIGTERM and SIGINT call `handler` (once each) instead of killing the process, so a
-/// long-running command can stop cleanly: finish or roll back what is in flight, report, exit 0.
+/// SIGTERM and SIGINT call `handler` instead of killing the process, so a long-running command
+/// can stop cleanly: finish or roll back what is in flight, report, exit 0.
+///
+/// A process-wide `sigaction` handler writes a byte to a pipe, and a thread of its own reads it
+/// and calls `handler`: the signal may land on any thread. (A dispatch signal source was tried
+/// first; on Linux it only sees the signal on threads that block it, and connection threads
+/// started before it had not, so under load a SIGTERM was silently ignored.)
 final class TerminationSignals {
-    private let sources: [any DispatchSourceSignal]
+    private let reader: Thread
+    private let pipe: (read: Int32, write: Int32)
 
     init(_ handler: @escaping @Sendable () -> Void) {
-        sources = [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
+        var fds: [Int32] = [0, 0]
+        precondition(Glibc.pipe(&fds) == 0, "cannot make a pipe for signals")
+        pipe = (fds[0], fds[1])
+        terminationPipeWrite = fds[1]
+        let readEnd = fds[0]
+        reader = Thread {
+            var byte: UInt8 = 0
+            while read(readEnd, &byte, 1) == 1 { handler() }  // ends when the pipe is closed
+        }
+        reader.start()
+        for number in [SIGTERM, SIGINT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in
+                var byte: UInt8 = 1
+                _ = write(terminationPipeWrite, &byte, 1)  // async-signal-safe
+            }
+            action.sa_flags = SA_RESTART
+            sigaction(number, &action, nil)
         }
     }
 
+    /// Back to the default actions; the reader thread ends.
     func stop() {
-        for source in sources { source.cancel() }
+        signal(SIGTERM, SIG_DFL)
+        signal(SIGINT, SIG_DFL)
+        close(pipe.write)
     }
 }
+
+/// Where the signal handler writes: a C handler cannot capture, so it reads a global. Set once
+/// before the handlers are installed.
+nonisolated(unsafe) private var terminationPipeWrite: Int32 = -1

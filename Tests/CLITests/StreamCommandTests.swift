@@ -124,25 +124,31 @@ import TestSupport
         }
     }
 
-    /// SIGTERM during `--init copy` cancels the COPYs, exits 1 and says how to start over; the
-    /// re-run with --clean then copies and streams to an identical passive.
+    /// SIGTERM during `--init copy` stops it, exits 1 and says how to start over; the re-run
+    /// with --clean then copies and streams to an identical passive. To stop it mid-copy for
+    /// sure, a lock on the source table holds the copy until the signal has been sent.
     @Test func sigtermDuringTheInitialCopyStopsItAndSaysToClean() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withTestDatabase(on: TestBed.passive) { target in
                 try await withConnection(source) {
-                    try await $0.execute("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 1500000) g")
+                    try await $0.execute("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 100000) g")
                 }
                 let slot = uniqueName("cli_init")
                 let arguments = Self.streamArguments(source, target, slot) + ["--init", "copy", "--until", "caught-up", "--jobs", "2"]
-                let running = try RunningCommand(arguments)
-                try await waitUntil("the copy to be running", timeout: .seconds(30)) {
-                    try await withConnection(source) {
-                        try await $0.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'COPY (SELECT%' AND state = 'active'")
-                            .scalar(Int.self) > 0
+                let stopped = try await withConnection(source) { lock in
+                    try await lock.execute("BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE")
+                    let running = try RunningCommand(arguments)
+                    try await waitUntil("the copy to wait for the lock", timeout: .seconds(90)) {
+                        try await withConnection(source) {
+                            try await $0.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                                .scalar(Int.self) > 0
+                        }
                     }
+                    running.signal(SIGTERM)
+                    try await waitUntil("the signal to be taken") { running.stderrSoFar.contains("stopping") }
+                    try await lock.execute("ROLLBACK")
+                    return try await running.finished()
                 }
-                running.signal(SIGTERM)
-                let stopped = try await running.finished()
                 #expect(stopped.status == 1, "\(stopped.stderr)")
                 #expect(stopped.stderr.contains("--init copy --clean"))
                 let again = try await CommandLineRun.run(arguments + ["--clean"])

@@ -35,8 +35,10 @@ import TestSupport
                 try await withConnection(source) { try await $0.query("SELECT count(*) FROM ticks").scalar(Int.self) > 50 }
             }
             try await withStore { store in
-                let manifest = try await SnapshotRunner.take(SnapshotOptions(source: source, store: store, stack: "lsn", jobs: 1,
-                                                                             codec: .none, toolVersion: "test"), logger: Self.logger)
+                var options = SnapshotOptions(source: source, store: store, stack: "lsn", jobs: 1, codec: .none, toolVersion: "test")
+                // The slot waits for transactions other tests keep open on the cluster: never fall back here.
+                options.exactPointWait = .seconds(300)
+                let manifest = try await SnapshotRunner.take(options, logger: Self.logger)
                 writer.cancel()
                 _ = try? await writer.value
                 // test_decoding: "table public.ticks: INSERT: id[integer]:N", then "COMMIT …" at the commit's LSN.

@@ -55,6 +55,11 @@ public final class RunningCommand: @unchecked Sendable {
 
     public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    /// What the command has written to stderr so far (its log).
+    public var stderrSoFar: String {
+        (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
+    }
+
     public func finished() async throws -> CommandLineRun {
         for await _ in exited.stream {}
         defer { try? FileManager.default.removeItem(at: directory) }
