@@ -4,9 +4,10 @@ import Foundation
 /// can stop cleanly: finish or roll back what is in flight, report, exit 0.
 ///
 /// A process-wide `sigaction` handler writes a byte to a pipe, and a thread of its own reads it
-/// and calls `handler`: the signal may land on any thread. (A dispatch signal source was tried
-/// first; on Linux it only sees the signal on threads that block it, and connection threads
-/// started before it had not, so under load a SIGTERM was silently ignored.)
+/// and calls `handler`: the signal may land on any thread. (A dispatch signal source was used
+/// first; under load a SIGTERM to `stream` was sometimes not acted on at all, likely because
+/// on Linux it sees only signals the receiving thread blocks, and connection threads started
+/// before it did not.)
 final class TerminationSignals {
     private let reader: Thread
     private let pipe: (read: Int32, write: Int32)
