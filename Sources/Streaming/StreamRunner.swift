@@ -64,7 +64,7 @@ public enum StreamRunner {
         let target: LSN? = switch options.until {
         case .never: nil
         case .lsn(let lsn): lsn
-        case .caughtUp: try await Connection.with(options.source) { try await $0.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self) }
+        case .caughtUp: try await Connection.with(options.source, caughtUpTarget)
         }
         let totals = StreamTotals()
         // Counted on the passive, where they commit: exact across crashes and reconnects.
@@ -99,6 +99,21 @@ public enum StreamRunner {
                 do { try await Task.sleep(for: delay) } catch { return try await report("stopped") }
             }
         }
+    }
+
+    /// The WAL position everything committed so far lies before. The walsender sends only
+    /// flushed WAL, and with asynchronous commit the tail (the last commits, or the slot's own
+    /// records after an initial copy) may wait seconds for a flush on a quiet server: an empty
+    /// transaction committed synchronously flushes it now. It is best effort (a read-only
+    /// standby or a role without rights just waits for the server's own flush).
+    private static func caughtUpTarget(_ source: Connection) async throws -> LSN {
+        let target = try await source.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self)
+        do {
+            try await source.execute("BEGIN READ WRITE; SET LOCAL synchronous_commit = on; SELECT txid_current(); COMMIT")
+        } catch {
+            _ = try? await source.execute("ROLLBACK")
+        }
+        return target
     }
 
     /// The publication, the slot, and with `--init copy` the passive's copy, unless this
