@@ -52,7 +52,7 @@ public enum InitialCopy {
         async let preDump = SchemaDump.text(.preData, source: options.source, snapshot: options.snapshot)
         async let postDump = SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot)
         let (tables, sequences, views) = try await Connection.with(options.source) { source in
-            try await enterSnapshot(source, options.snapshot)
+            try await source.beginSnapshotTransaction(importing: options.snapshot)
             return (try await SourceCatalogue.tables(source), try await SourceCatalogue.sequenceValues(source),
                     try await SourceCatalogue.populatedMaterializedViews(source))
         }
@@ -75,14 +75,9 @@ public enum InitialCopy {
         try await PostDataBuilder.run(postData, alongside: analyze, target: options.target, jobs: options.jobs)
         try await Connection.with(options.target) { target in
             try await DataFinishing.setSequences(sequences, on: target)
-            try await DataFinishing.refresh(views.map { .init(schema: $0.schema, name: $0.name) }, on: target)
+            try await DataFinishing.refresh(views, on: target)
         }
         return CopyReport(tables: tables.count, rows: moved.rows, bytes: moved.bytes, seconds: (ContinuousClock.now - started).seconds)
-    }
-
-    private static func enterSnapshot(_ source: Connection, _ snapshot: String) async throws {
-        try await source.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        try await source.execute("SET TRANSACTION SNAPSHOT '\(snapshot.replacingOccurrences(of: "'", with: "''"))'")
     }
 
     /// `jobs` workers, each with a session on the active (inside the snapshot) and one on the
@@ -94,7 +89,7 @@ public enum InitialCopy {
             for _ in 0..<max(1, min(options.jobs, parts.count)) {
                 group.addTask {
                     try await Connection.with(options.source) { source in
-                        try await enterSnapshot(source, options.snapshot)
+                        try await source.beginSnapshotTransaction(importing: options.snapshot)
                         return try await Connection.with(options.target) { target in
                             // A failed copy is redone from scratch (--clean), so nothing here needs to survive a crash.
                             try await target.execute("SET synchronous_commit = off")

@@ -26,7 +26,7 @@ public actor Connection {
     /// Only touched on the actor's thread, and by deinit, which has the last reference;
     /// `nonisolated(unsafe)` only because Swift cannot see that deinit is exclusive.
     nonisolated(unsafe) var handle: OpaquePointer?
-    /// Statements `pipeline` has prepared on this session: SQL text → statement name.
+    /// Statements `sendPipeline` has prepared on this session: SQL text → statement name.
     var preparedStatements: [String: String] = [:]
     /// Prepares sent in a pipeline, not yet confirmed by the server.
     var pendingPrepares: [String: String] = [:]

@@ -1,6 +1,6 @@
 import CLibPQ
 
-/// A statement for `Connection.pipeline`: text parameters (nil = NULL), and whether to prepare
+/// A statement for `Connection.sendPipeline`: text parameters (nil = NULL), and whether to prepare
 /// it once per connection and reuse the plan by name.
 public struct PipelinedStatement: Sendable, Equatable {
     public let sql: String
@@ -20,19 +20,11 @@ extension Connection {
     /// buffers: otherwise the server blocks writing them while libpq blocks sending the rest.
     public static let pipelineLimit = 256
 
-    /// Sends `statements` in one round trip (libpq pipeline mode, one Sync at the end) and
-    /// returns each one's affected-row count, in order. Statements marked `prepared` are parsed
-    /// the first time this connection sees their text and run by name after that. On error the
-    /// pipeline is drained and the first error thrown; the connection stays usable (an open
-    /// transaction is left aborted, for the caller to roll back).
-    public func pipeline(_ statements: [PipelinedStatement]) throws -> [Int?] {
-        try sendPipeline(statements)
-        return try collectPipeline()
-    }
-
-    /// Sends `statements` and a Sync without waiting for the answers, so the server works on
-    /// them while the caller prepares the next batch. Collect each batch's answers, oldest
-    /// first, with `collectPipeline`; keep only a few batches outstanding (see `pipelineLimit`).
+    /// Sends `statements` and a Sync without waiting for the answers (libpq pipeline mode), so
+    /// the server works on them while the caller prepares the next batch. Statements marked
+    /// `prepared` are parsed the first time this connection sees their text and run by name
+    /// after that. Collect each batch's answers, oldest first, with `collectPipeline`; keep
+    /// only a few batches outstanding (see `pipelineLimit`).
     public func sendPipeline(_ statements: [PipelinedStatement]) throws {
         precondition(statements.count <= Self.pipelineLimit, "pipeline of \(statements.count) statements")
         let conn = try requireHandle()
@@ -68,8 +60,10 @@ extension Connection {
         outstandingPipelines.append(replies)
     }
 
-    /// The answers to the oldest batch sent: one result per reply (each followed by libpq's
-    /// NULL separator), then its Sync. Leaves pipeline mode when no batch is outstanding.
+    /// The answers to the oldest batch sent, each statement's affected-row count in order: one
+    /// result per reply (each followed by libpq's NULL separator), then its Sync. Leaves pipeline
+    /// mode when no batch is outstanding. On error the batch is drained and its first error
+    /// thrown; the connection stays usable (an open transaction is left aborted).
     public func collectPipeline() throws -> [Int?] {
         let conn = try requireHandle()
         guard !outstandingPipelines.isEmpty else { return [] }

@@ -50,3 +50,12 @@ struct SnapshotPoint {
         await holder.close()
     }
 }
+
+extension Connection {
+    /// Starts the read-only, repeatable-read transaction every reader of a snapshot runs in,
+    /// importing `snapshot` when given (else the transaction's own snapshot is the one to export).
+    public func beginSnapshotTransaction(importing snapshot: String?) throws {
+        try execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if let snapshot { try execute("SET TRANSACTION SNAPSHOT '\(snapshot.replacingOccurrences(of: "'", with: "''"))'") }
+    }
+}

@@ -71,8 +71,7 @@ public enum SnapshotRunner {
 
     private static func take(_ options: SnapshotOptions, layout: SnapshotLayout, startedAt: Date, point: SnapshotPoint?,
                              coordinator: Connection, logger: Logger) async throws -> Manifest {
-        try await coordinator.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        if let point { try await coordinator.execute("SET TRANSACTION SNAPSHOT '\(point.snapshot)'") }
+        try await coordinator.beginSnapshotTransaction(importing: point?.snapshot)
         let head = try await coordinator.query("""
             SELECT \(point == nil ? "pg_export_snapshot()" : "NULL") AS snapshot,
                    CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END AS lsn,
@@ -84,7 +83,6 @@ public enum SnapshotRunner {
         let tables = try await SourceCatalogue.tables(coordinator)
         let sequences = try await SourceCatalogue.sequenceValues(coordinator)
         let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
-            .map { Manifest.Relation(schema: $0.schema, name: $0.name) }
 
         let work = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart)
         let progress = ProgressMeter(verb: "snapshot", totalBytes: work.reduce(0) { $0 + $1.blocks } * 8192,
@@ -126,8 +124,7 @@ public enum SnapshotRunner {
             for _ in 0..<max(1, min(options.jobs, work.count)) {
                 group.addTask {
                     try await Connection.with(options.source) { connection in
-                        try await connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                        try await connection.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
+                        try await connection.beginSnapshotTransaction(importing: snapshot)
                         var done: [(oid: UInt32, part: Manifest.Part)] = []
                         while let job = await queue.next() {
                             let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)

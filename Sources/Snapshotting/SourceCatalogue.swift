@@ -63,12 +63,12 @@ public struct SourceCatalogue {
         """
 
     /// Materialized views holding data, which restore must refresh.
-    public static func populatedMaterializedViews(_ connection: Connection) async throws -> [(schema: String, name: String)] {
+    public static func populatedMaterializedViews(_ connection: Connection) async throws -> [Manifest.Relation] {
         try await connection.query("""
             SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
             ORDER BY 1, 2
-            """).rows.map { (try $0.decode("nspname"), try $0.decode("relname")) }
+            """).rows.map { Manifest.Relation(schema: try $0.decode("nspname"), name: try $0.decode("relname")) }
     }
 
     /// Every sequence with its value as the connection's snapshot sees it.
