@@ -62,7 +62,7 @@ public enum InitialCopy {
             try await target.execute(preData.sql)
         }
 
-        let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart)
+        let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
         logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
         let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
                                      parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
@@ -71,8 +71,8 @@ public enum InitialCopy {
         try Task.checkCancellation()
 
         logger.info("building indexes and constraints")
-        let analyze = tables.map { "ANALYZE \($0.qualifiedName)" }
-        try await PostDataBuilder.run(postData, alongside: analyze, target: options.target, jobs: options.jobs)
+        let loaded = tables.map { PostDataBuilder.LoadedTable(schema: $0.schema, name: $0.name, size: $0.blocks) }
+        try await PostDataBuilder.run(postData, analyzing: loaded, target: options.target, jobs: options.jobs)
         try await Connection.with(options.target) { target in
             try await DataFinishing.setSequences(sequences, on: target)
             try await DataFinishing.refresh(views, on: target)

@@ -1,24 +1,48 @@
 import PostgresClient
 
 /// Runs pg_dump's post-data section faster than one session can, as `pg_restore -j` does:
-/// indexes and primary-key/unique constraints are independent of one another and are built in
-/// parallel, together with `alongside` (the ANALYZEs: their lock does not conflict with
-/// CREATE INDEX's); everything else (partition index attachments, comments, triggers, foreign
-/// keys, which depend on those) then runs in the dump's order on one session.
+/// index and primary-key/unique constraint entries, and the ANALYZE of every loaded table,
+/// run on `jobs` sessions, never two whose locks on one table conflict (`PostDataStep`);
+/// everything else (partition index attachments, comments, triggers, foreign keys, which
+/// depend on those) then runs in the dump's order on one session.
 public enum PostDataBuilder {
     static let parallelTypes: Set<String> = ["INDEX", "CONSTRAINT"]
 
-    public static func run(_ script: SchemaScript, alongside: [String], target: ConnectionString, jobs: Int) async throws {
+    /// A loaded table to ANALYZE; `size` (rows or blocks) orders the work, biggest first.
+    public struct LoadedTable: Sendable {
+        public let schema: String
+        public let name: String
+        public let size: Int64
+
+        public init(schema: String, name: String, size: Int64) {
+            self.schema = schema
+            self.name = name
+            self.size = size
+        }
+    }
+
+    public static func run(_ script: SchemaScript, analyzing tables: [LoadedTable], target: ConnectionString, jobs: Int) async throws {
         let (preamble, entries) = script.entries
-        let parallel = entries.filter { parallelTypes.contains($0.type) }.map(\.sql) + alongside
+        let sizes = Dictionary(tables.map { (RelationKey(schema: $0.schema, name: $0.name), $0.size) }, uniquingKeysWith: max)
+        let steps = entries.filter { parallelTypes.contains($0.type) }.map { PostDataStep.entry($0.sql, weights: sizes) }
+            + tables.map { PostDataStep.analyze(schema: $0.schema, name: $0.name, weight: $0.size) }
         let rest = entries.filter { !parallelTypes.contains($0.type) }
         // Sorts for index builds fit in memory more often; only ever raised, never lowered.
         let session = preamble + "\n" + """
             SELECT set_config('maintenance_work_mem', '256MB', false) FROM pg_settings
             WHERE name = 'maintenance_work_mem' AND setting::bigint < 262144;
             """
-        try await forEachInParallel(parallel, target: target, jobs: jobs, prepare: session) { sql, connection in
-            try await connection.execute(sql)
+        let queue = PostDataQueue(steps)
+        try await forEachSession(target: target, count: min(jobs, steps.count), prepare: session) { connection in
+            do {
+                while let (ticket, step) = await queue.next() {
+                    try await connection.execute(step.sql)
+                    await queue.finished(ticket)
+                }
+            } catch {
+                await queue.abandon()
+                throw error
+            }
         }
         guard !rest.isEmpty else { return }
         try await Connection.with(target) { connection in

@@ -58,9 +58,9 @@ public enum RestoreRunner {
         }
         try await loadParts(manifest, options: options, codec: codec, logger: logger)
         logger.info("building indexes and constraints")
-        // The planner needs statistics before the first query: ANALYZE, biggest tables first.
-        let analyze = manifest.tables.sorted { $0.rows > $1.rows }.map { "ANALYZE \(qualifiedName($0.schema, $0.name))" }
-        try await PostDataBuilder.run(postData, alongside: analyze, target: options.target, jobs: options.jobs)
+        // The planner needs statistics before the first query.
+        let loaded = manifest.tables.map { PostDataBuilder.LoadedTable(schema: $0.schema, name: $0.name, size: $0.rows) }
+        try await PostDataBuilder.run(postData, analyzing: loaded, target: options.target, jobs: options.jobs)
         try await Connection.with(options.target) { target in
             try await DataFinishing.setSequences(manifest.sequences, on: target)
             try await DataFinishing.refresh(manifest.materializedViews, on: target)

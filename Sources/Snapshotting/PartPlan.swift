@@ -9,12 +9,17 @@ public struct PartPlan: Equatable, Sendable {
         lhs.ranges.map(\.first) == rhs.ranges.map(\.first) && lhs.ranges.map(\.end) == rhs.ranges.map(\.end)
     }
 
-    /// `blocks`: the table's size in blocks now; `blocksPerPart`: the target part size.
-    public init(blocks: Int64, blocksPerPart: Int64) {
-        let count = max(1, Int((blocks + blocksPerPart - 1) / blocksPerPart))
+    /// `blocks`: the table's size in blocks now; `blocksPerPart`: the largest part wanted.
+    /// A table that needs several parts gets a multiple of `jobs` parts of equal size: 7 parts
+    /// (6 full and a sliver) kept one of two restore sessions busy a whole part longer than the
+    /// other, 8 equal ones end together.
+    public init(blocks: Int64, blocksPerPart: Int64, jobs: Int) {
+        var count = max(1, (blocks + blocksPerPart - 1) / blocksPerPart)
+        let jobs = Int64(max(1, jobs))
+        if count > 1 { count = min((count + jobs - 1) / jobs * jobs, blocks) }
+        let first = { (index: Int64) in blocks * index / count }
         ranges = (0..<count).map { index in
-            let first = Int64(index) * blocksPerPart
-            return (first, index == count - 1 ? nil : first + blocksPerPart)
+            (first(index), index == count - 1 ? nil : first(index + 1))
         }
     }
 
@@ -37,9 +42,9 @@ public struct TablePart: Sendable {
     public let blocks: Int64
 
     /// Every table cut into parts, in the tables' order (largest first).
-    public static func parts(of tables: [SourceCatalogue.Table], blocksPerPart: Int64) -> [TablePart] {
+    public static func parts(of tables: [SourceCatalogue.Table], blocksPerPart: Int64, jobs: Int) -> [TablePart] {
         tables.flatMap { table in
-            let plan = PartPlan(blocks: table.blocks, blocksPerPart: blocksPerPart)
+            let plan = PartPlan(blocks: table.blocks, blocksPerPart: blocksPerPart, jobs: jobs)
             return plan.ranges.enumerated().map { index, range in
                 TablePart(table: table, index: index, condition: plan.condition(index),
                           blocks: max(1, (range.end ?? max(table.blocks, range.first + 1)) - range.first))

@@ -15,9 +15,10 @@ public struct SnapshotOptions: Sendable {
     public var jobs: Int
     public var codec: Codec
     public var fence: Fence = .none
-    /// 8192 blocks of 8 KiB: parts of about 64 MiB of heap. Measured on pgbench scale 30 with
-    /// two jobs: 128 MiB parts cut the 400 MB accounts table into three big parts, one job
-    /// loaded two of them while the other idled, and restore took 4 s to load instead of ~2.5 s.
+    /// At most 8192 blocks of 8 KiB: parts of up to 64 MiB of heap, cut equal and in a multiple
+    /// of `jobs` (`PartPlan`). Measured on pgbench scale 30 with two jobs: 128 MiB parts cut the
+    /// 400 MB accounts table into three big parts, one job loaded two of them while the other
+    /// idled, and restore took 4 s to load instead of ~2.5 s.
     public var blocksPerPart: Int64 = 8192
     /// How long the temporary slot that gives the exact LSN may wait for transactions already
     /// running on the source before the snapshot goes ahead without it (`SnapshotPoint`).
@@ -84,7 +85,7 @@ public enum SnapshotRunner {
         let sequences = try await SourceCatalogue.sequenceValues(coordinator)
         let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
 
-        let work = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart)
+        let work = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
         let progress = ProgressMeter(verb: "snapshot", totalBytes: work.reduce(0) { $0 + $1.blocks } * 8192,
                                      parts: Dictionary(work.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
         defer { progress.finish() }
