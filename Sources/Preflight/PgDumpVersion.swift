@@ -1,6 +1,7 @@
 import Foundation
+import PostgresClient
 
-/// The major version of the `pg_dump` on PATH, which snapshots run for the schema.
+/// The major version of the `pg_dump` snapshots run for the schema (`ClientPrograms`).
 public enum PgDumpVersion {
     /// `pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)` → 15.
     public static func parse(_ output: String) -> Int? {
@@ -12,8 +13,7 @@ public enum PgDumpVersion {
     /// Runs `pg_dump --version`; nil when it is not installed or does not answer.
     public static func probe(executable: String = "pg_dump") -> Int? {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [executable, "--version"]
+        (process.executableURL, process.arguments) = ClientPrograms.launch(executable, ["--version"])
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = FileHandle.nullDevice

@@ -46,9 +46,10 @@ public enum SchemaDump {
     private static func run(_ section: Section, source: ConnectionString, snapshot: String,
                             into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["pg_dump", "--schema-only", "--section=\(section.rawValue)", "--snapshot=\(snapshot)",
-                             "--no-password", "--exclude-schema=continuity", "--dbname=\(source.removing("password").conninfo)"]
+        (process.executableURL, process.arguments) = ClientPrograms.launch("pg_dump", [
+            "--schema-only", "--section=\(section.rawValue)", "--snapshot=\(snapshot)",
+            "--no-password", "--exclude-schema=continuity", "--dbname=\(source.removing("password").conninfo)",
+        ])
         var environment = ProcessInfo.processInfo.environment
         if let password = source["password"] { environment["PGPASSWORD"] = password }
         environment["PGAPPNAME"] = "continuity-pg_dump"
