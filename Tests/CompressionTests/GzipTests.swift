@@ -127,3 +127,46 @@ func run(_ tool: String, _ arguments: [String]) throws -> Data {
     process.waitUntilExit()
     return data
 }
+
+@Suite struct GzipMemberTests {
+    @Test func everyMemberSaysHowLongItIs() throws {
+        let input = Array(GzipTests.sample.prefix(1 << 20)) + GzipTests.sample
+        let compressed = try compress(input, codec: .gzip(level: 1), chunk: 70_000)
+        var offset = 0, members = 0
+        while offset < compressed.count {
+            let probe = compressed.withUnsafeBytes { GzipMember.probe(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
+            guard case .member(let size) = probe else { Issue.record("no length at byte \(offset): \(probe)"); return }
+            offset += size
+            members += 1
+        }
+        #expect(offset == compressed.count)
+        #expect(members == 2)
+    }
+
+    /// One gzip member of 3 MiB from gzip(1): no length in its header, so zlib reads it.
+    @Test func aLongForeignMemberIsReadByZlib() throws {
+        let large = Array(repeating: GzipTests.sample, count: 3).flatMap { $0 }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(large).write(to: file)
+        let compressed = Array(try run("/bin/sh", ["-c", "gzip -1 -c '\(file.path)'"]))
+        #expect(compressed.withUnsafeBytes { GzipMember.probe($0) } == .foreign)
+        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 8192) == large)
+    }
+
+    /// Ours, then another tool's: zlib takes over at the member boundary.
+    @Test func oursThenForeignMembersReadAsOneStream() throws {
+        let ours = try compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(GzipTests.sample).write(to: file)
+        let foreign = Array(try run("/bin/sh", ["-c", "gzip -c '\(file.path)'"]))
+        #expect(try decompress(ours + foreign, codec: .gzip(level: 1), chunk: 3000) == GzipTests.sample + GzipTests.sample)
+    }
+
+    @Test func aDamagedLengthIsAnError() throws {
+        var compressed = try compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
+        compressed[16] ^= 0x01  // the length's lowest byte
+        #expect(throws: CompressionError.self) { try decompress(compressed, codec: .gzip(level: 1), chunk: 4096) }
+    }
+}
