@@ -30,6 +30,7 @@ private struct Scratch: ~Copyable {
 final class GzipCompressor: StreamCompressor {
     static let blockSize = 1 << 20
     private let compressor: OpaquePointer
+    private let scratch = WholeBufferScratch()
     private var block: [UInt8] = []
     private var wroteMember = false
 
@@ -60,23 +61,34 @@ final class GzipCompressor: StreamCompressor {
 
     private func emitMember(into output: inout [UInt8]) throws {
         let bound = libdeflate_deflate_compress_bound(compressor, block.count)
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: GzipMember.headerSize + bound))
+        let target = scratch.reserve(bound)
         let written = block.withUnsafeBytes { source in
-            output.withUnsafeMutableBytes { target in
-                libdeflate_deflate_compress(compressor, source.baseAddress, source.count,
-                                            target.baseAddress! + start + GzipMember.headerSize, bound)
-            }
+            libdeflate_deflate_compress(compressor, source.baseAddress, source.count, target.baseAddress, bound)
         }
         guard written > 0 else { throw CompressionError(problem: "libdeflate failed to compress a block") }
-        output.removeLast(bound - written)
         let crc = block.withUnsafeBytes { libdeflate_crc32(0, $0.baseAddress, $0.count) }
-        let memberSize = GzipMember.headerSize + written + GzipMember.trailerSize
-        output.replaceSubrange(start..<start + GzipMember.headerSize, with: GzipMember.header(memberSize: memberSize))
+        output.append(contentsOf: GzipMember.header(memberSize: GzipMember.headerSize + written + GzipMember.trailerSize))
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: target[..<written]))
         output.append(contentsOf: GzipMember.trailer(crc32: crc, rawSize: block.count))
         block.removeAll(keepingCapacity: true)
         wroteMember = true
     }
+}
+
+/// Where libdeflate writes a whole block or member; only what it produced is then appended
+/// to the caller's output, so no output array is zero-filled ahead of a call.
+private final class WholeBufferScratch {
+    private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+
+    func reserve(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        if buffer.count < count {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: count, alignment: 16)
+        }
+        return buffer
+    }
+
+    deinit { buffer.deallocate() }
 }
 
 /// Reads what `GzipCompressor` writes a whole member at a time with libdeflate, as soon as
@@ -85,7 +97,11 @@ final class GzipCompressor: StreamCompressor {
 /// rest of the stream.
 final class GzipDecompressor: StreamDecompressor {
     private let decompressor: OpaquePointer
+    private let scratch = WholeBufferScratch()
     private var pending: [UInt8] = []
+    /// How many bytes `pending` must hold before it is worth looking again: a header, or the
+    /// whole member whose header has been read.
+    private var needed = GzipMember.headerSize
     private var decodedMember = false
     private var inflater: ZlibInflater?
 
@@ -101,12 +117,14 @@ final class GzipDecompressor: StreamDecompressor {
     func decompress(_ input: UnsafeRawBufferPointer, into output: inout [UInt8]) throws {
         if let inflater { return try inflater.decompress(input, into: &output) }
         pending.append(contentsOf: input)
+        guard pending.count >= needed else { return }
         var consumed = 0
         defer { pending.removeFirst(consumed) }
         while true {
             let probe = pending.withUnsafeBytes { GzipMember.probe(UnsafeRawBufferPointer(rebasing: $0[consumed...])) }
             switch probe {
             case .needMore:
+                needed = GzipMember.headerSize
                 return
             case .foreign:
                 let inflater = try ZlibInflater()
@@ -118,7 +136,10 @@ final class GzipDecompressor: StreamDecompressor {
                 guard (GzipMember.headerSize + GzipMember.trailerSize...GzipMember.maximumSize).contains(size) else {
                     throw CompressionError(problem: "corrupt gzip data (a member claims to be \(size) bytes long)")
                 }
-                guard pending.count - consumed >= size else { return }
+                guard pending.count - consumed >= size else {
+                    needed = size
+                    return
+                }
                 try pending.withUnsafeBytes { try decode(UnsafeRawBufferPointer(rebasing: $0[consumed..<consumed + size]), into: &output) }
                 consumed += size
             }
@@ -138,16 +159,13 @@ final class GzipDecompressor: StreamDecompressor {
         guard rawSize <= GzipMember.maximumRawSize else {
             throw CompressionError(problem: "corrupt gzip data (a member claims \(rawSize) bytes of content)")
         }
-        let start = output.count
-        output.append(contentsOf: repeatElement(0, count: rawSize))
+        let target = scratch.reserve(rawSize)
         var used = 0, produced = 0
-        let result = output.withUnsafeMutableBytes { target in
-            libdeflate_gzip_decompress_ex(decompressor, member.baseAddress, member.count, target.baseAddress.map { $0 + start }, rawSize, &used, &produced)
-        }
+        let result = libdeflate_gzip_decompress_ex(decompressor, member.baseAddress, member.count, target.baseAddress, rawSize, &used, &produced)
         guard result == LIBDEFLATE_SUCCESS, used == member.count, produced == rawSize else {
-            output.removeLast(rawSize)
             throw CompressionError(problem: "corrupt gzip data (libdeflate result \(result.rawValue))")
         }
+        output.append(contentsOf: UnsafeRawBufferPointer(rebasing: target[..<produced]))
         decodedMember = true
     }
 }

@@ -14,8 +14,11 @@ enum GzipMember {
     /// ID1 ID2 CM=deflate FLG=FEXTRA MTIME=0 XFL=0 OS=unix XLEN=8, then subfield C N LEN=4 and
     /// the member's length, little-endian.
     static func header(memberSize: Int) -> [UInt8] {
-        [0x1F, 0x8B, 8, 0x04, 0, 0, 0, 0, 0, 3, 8, 0, UInt8(ascii: "C"), UInt8(ascii: "N"), 4, 0] + littleEndian(UInt32(memberSize))
+        fixedFields + [0, 0, 0, 0, 0, 3] + extraField + littleEndian(UInt32(memberSize))
     }
+
+    private static let fixedFields: [UInt8] = [0x1F, 0x8B, 8, 0x04]
+    private static let extraField: [UInt8] = [8, 0, UInt8(ascii: "C"), UInt8(ascii: "N"), 4, 0]
 
     static func trailer(crc32: UInt32, rawSize: Int) -> [UInt8] {
         littleEndian(crc32) + littleEndian(UInt32(truncatingIfNeeded: rawSize))
@@ -32,9 +35,7 @@ enum GzipMember {
 
     static func probe(_ bytes: UnsafeRawBufferPointer) -> Probe {
         guard bytes.count >= headerSize else { return .needMore }
-        let fixed: [UInt8] = [0x1F, 0x8B, 8, 0x04]
-        let extra: [UInt8] = [8, 0, UInt8(ascii: "C"), UInt8(ascii: "N"), 4, 0]
-        guard bytes[0..<4].elementsEqual(fixed), bytes[10..<16].elementsEqual(extra) else { return .foreign }
+        guard bytes[0..<4].elementsEqual(fixedFields), bytes[10..<16].elementsEqual(extraField) else { return .foreign }
         return .member(size: Int(readLittleEndian(bytes, at: 16)))
     }
 

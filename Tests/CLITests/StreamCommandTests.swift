@@ -95,8 +95,13 @@ import TestSupport
                 var lastProgress: String?
                 for _ in 0..<5 {
                     let running = try RunningCommand(arguments)
-                    try await waitUntil("the stream to make progress", timeout: .seconds(60)) {
-                        try await Self.progress(target, slot: slot) != lastProgress
+                    do {
+                        try await waitUntil("the stream to make progress", timeout: .seconds(60)) {
+                            try await Self.progress(target, slot: slot) != lastProgress
+                        }
+                    } catch {
+                        Issue.record("the stream's stderr so far:\n\(running.stderrSoFar)")
+                        throw error
                     }
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0..<300)))  // a random moment, not a synchronisation
                     running.signal(SIGKILL)
