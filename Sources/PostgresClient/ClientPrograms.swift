@@ -4,8 +4,8 @@ import Foundation
 /// `/usr/bin/pg_dump` as a link to postgresql-common's `pg_wrapper`, a Perl script that picks a
 /// version on every call: for a server that is not a local cluster, the newest one installed.
 /// Starting Perl cost 50–100 ms of CPU per call here, which a snapshot paid twice on a 1.4 s
-/// run, so the same binary is picked once, here. With `PGCLUSTER` set the wrapper's own
-/// choice is kept; any other program on PATH is used as it is.
+/// run, so continuity makes the same choice itself and runs the binary directly. With
+/// `PGCLUSTER` set the wrapper's own choice is kept; any other program on PATH is used as it is.
 public enum ClientPrograms {
     /// The program to run: an absolute path, or nil when it is not on PATH.
     public static func path(of program: String, environment: [String: String] = ProcessInfo.processInfo.environment,

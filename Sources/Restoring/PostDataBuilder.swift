@@ -36,6 +36,7 @@ public enum PostDataBuilder {
         try await forEachSession(target: target, count: min(jobs, steps.count), prepare: session) { connection in
             do {
                 while let (ticket, step) = await queue.next() {
+                    try Task.checkCancellation()  // a stop signal ends the run after the steps already running
                     try await connection.execute(step.sql)
                     await queue.finished(ticket)
                 }
