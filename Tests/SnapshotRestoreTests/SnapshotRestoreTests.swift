@@ -147,6 +147,49 @@ import TestSupport
         }
     }
 
+    /// Post-data on two sessions: a primary key, plain and expression indexes, and index
+    /// entries that pg_dump extends with CLUSTER ON and REPLICA IDENTITY USING INDEX all come
+    /// back, and ANALYZE ran after the indexes, since the expression index has statistics.
+    @Test func postDataComesBackWithStatisticsForExpressionIndexes() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) {
+                try await $0.execute("""
+                    CREATE TABLE people (id int PRIMARY KEY, name text NOT NULL, city text NOT NULL);
+                    INSERT INTO people SELECT i, 'Name ' || (i % 97), 'City ' || (i % 13) FROM generate_series(1, 3000) i;
+                    CREATE INDEX people_lower_name ON people (lower(name));
+                    CREATE INDEX people_city ON people (city);
+                    CREATE UNIQUE INDEX people_id_city ON people (id, city);
+                    ALTER TABLE people CLUSTER ON people_city;
+                    ALTER TABLE people REPLICA IDENTITY USING INDEX people_id_city;
+                    CREATE TABLE notes (id int PRIMARY KEY, person int REFERENCES people, body text);
+                    INSERT INTO notes SELECT i, i, 'note' FROM generate_series(1, 500) i;
+                    CREATE INDEX notes_body ON notes (body);
+                    """)
+            }
+            try await withStore { store in
+                _ = try await SnapshotRunner.take(SnapshotOptions(source: source, store: store, stack: "post", jobs: 2, codec: .gzip(level: 1),
+                                                                  toolVersion: "test"), logger: Self.logger)
+                try await withTestDatabase(on: TestBed.passive) { target in
+                    try await RestoreRunner.restore(RestoreOptions(target: target, store: store, stack: "post", snapshot: "latest",
+                                                                   jobs: 2, clean: false, toolVersion: "test"), logger: Self.logger)
+                    let indexes = """
+                        SELECT string_agg(c.relname || ':' || i.indisclustered || ':' || i.indisreplident, ' ' ORDER BY c.relname)
+                        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                        WHERE i.indrelid IN ('people'::regclass, 'notes'::regclass)
+                        """
+                    let (restored, original) = (try await withConnection(target) { try await $0.query(indexes).scalar(String.self) },
+                                                try await withConnection(source) { try await $0.query(indexes).scalar(String.self) })
+                    #expect(restored == original)
+                    let statistics = try await withConnection(target) {
+                        try await $0.query("SELECT count(*) FROM pg_stats WHERE tablename = 'people_lower_name'").scalar(Int.self)
+                    }
+                    #expect(statistics == 1)
+                    #expect(try await DatabaseDigest.of(source) == DatabaseDigest.of(target))
+                }
+            }
+        }
+    }
+
     @Test func aDamagedPartStopsTheRestoreAndIsNamed() async throws {
         try await withDamagedSnapshot({ bytes in bytes[bytes.count / 2] ^= 0x01 }) { error in
             #expect(error.contains("is damaged"))
