@@ -2,8 +2,12 @@
 #define CONTINUITY_CZLIB_SHIM_H
 #include <zlib.h>
 
-/* inflateInit2 is a macro, which Swift cannot call. */
+/* inflateInit2 and deflateInit2 are macros, which Swift cannot call. */
 static inline int czlib_inflate_init2(z_streamp strm, int windowBits) {
     return inflateInit2(strm, windowBits);
+}
+
+static inline int czlib_deflate_init2(z_streamp strm, int level, int windowBits) {
+    return deflateInit2(strm, level, Z_DEFLATED, windowBits, 8, Z_DEFAULT_STRATEGY);
 }
 #endif

@@ -170,3 +170,19 @@ func run(_ tool: String, _ arguments: [String]) throws -> Data {
         #expect(throws: CompressionError.self) { try decompress(compressed, codec: .gzip(level: 1), chunk: 4096) }
     }
 }
+
+@Suite struct GzipRedundantBlockTests {
+    /// Blank-padded rows (pgbench's shape) shrink far more than 8:1, so blocks after the first
+    /// go through zlib; then text again through libdeflate. All of it reads back, by us and zcat.
+    @Test func redundantBlocksGoThroughZlibAndReadBack() throws {
+        let padded = Array((1...40_000).map { "\($0)\t1\t0\t" + String(repeating: " ", count: 84) + "\n" }.joined().utf8)
+        let input = padded + GzipTests.sample
+        let compressed = try compress(input, codec: .gzip(level: 1), chunk: 1 << 16)
+        #expect(compressed.count * 8 < padded.count)
+        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 5000) == input)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.gz")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(compressed).write(to: file)
+        #expect(try run("/bin/sh", ["-c", "zcat '\(file.path)'"]) == Data(input))
+    }
+}
