@@ -117,7 +117,7 @@ private final class ZlibBlockDeflater {
     }
 }
 
-/// Where libdeflate writes a whole block or member; only what it produced is then appended
+/// Where libdeflate or zlib writes a whole block or member; only what it produced is then appended
 /// to the caller's output, so no output array is zero-filled ahead of a call.
 private final class WholeBufferScratch {
     private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
