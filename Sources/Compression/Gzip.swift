@@ -117,8 +117,8 @@ private final class ZlibBlockDeflater {
     }
 }
 
-/// Where libdeflate or zlib writes a whole block or member; only what it produced is then appended
-/// to the caller's output, so no output array is zero-filled ahead of a call.
+/// Where libdeflate or zlib writes a whole block or member; only what it produced is then
+/// appended to the caller's output, so no output array is zero-filled ahead of a call.
 private final class WholeBufferScratch {
     private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
 
