@@ -49,26 +49,30 @@ public struct CopyReport: Codable, Sendable, Equatable {
 public enum InitialCopy {
     public static func run(_ options: CopyOptions, logger: Logger) async throws -> CopyReport {
         let started = ContinuousClock.now
-        async let preDump = SchemaDump.text(.preData, source: options.source, snapshot: options.snapshot)
-        async let postDump = SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot)
-        let (tables, sequences, views) = try await Connection.with(options.source) { source in
+        let preDump = Task { try await SchemaDump.text(.preData, source: options.source, snapshot: options.snapshot) }
+        let postDump = Task { try await SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot) }
+        // This session keeps every table locked against TRUNCATE until the rows are across.
+        let (tables, sequences, views, moved) = try await Connection.with(options.source) { source in
             try await source.beginSnapshotTransaction(importing: options.snapshot)
-            return (try await SourceCatalogue.tables(source), try await SourceCatalogue.sequenceValues(source),
-                    try await SourceCatalogue.populatedMaterializedViews(source))
-        }
-        let preData = SchemaScript(dumped: try await preDump), postData = SchemaScript(dumped: try await postDump)
-        try await Connection.with(options.target) { target in
-            try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
-            try await target.execute(preData.sql)
-        }
+            let tables = try await SourceCatalogue.tables(source)
+            try await SnapshotTableLocks.acquire(tables, on: source)
+            let (sequences, views) = (try await SourceCatalogue.sequenceValues(source), try await SourceCatalogue.populatedMaterializedViews(source))
+            let preData = SchemaScript(dumped: try await preDump.value)
+            try await Connection.with(options.target) { target in
+                try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
+                try await target.execute(preData.sql)
+            }
 
-        let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
-        logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
-        let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
-                                     parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
-        let moved = try await transfer(parts, options: options, progress: progress)
-        progress.finish()
+            let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
+            logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
+            let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
+                                         parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
+            let moved = try await transfer(parts, options: options, progress: progress)
+            progress.finish()
+            return (tables, sequences, views, moved)
+        }
         try Task.checkCancellation()
+        let postData = SchemaScript(dumped: try await postDump.value)
 
         logger.info("building indexes and constraints")
         let loaded = tables.map { PostDataBuilder.LoadedTable(schema: $0.schema, name: $0.name, size: $0.blocks) }

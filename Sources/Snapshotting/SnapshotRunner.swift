@@ -82,6 +82,7 @@ public enum SnapshotRunner {
             """).rows[0]
         let snapshot: String = try point?.snapshot ?? head.decode("snapshot")
         let tables = try await SourceCatalogue.tables(coordinator)
+        try await SnapshotTableLocks.acquire(tables, on: coordinator)  // held until the manifest is written
         let sequences = try await SourceCatalogue.sequenceValues(coordinator)
         let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
 
