@@ -54,7 +54,8 @@ let package = Package(
         ]),
         // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier.
         .target(name: "Streaming", dependencies: [
-            "Applier", "Cloning", "Restoring", "Preflight", "PgOutput", "PostgresClient", "OperatorErrors", .product(name: "Logging", package: "swift-log"),
+            "Applier", "Cloning", "Restoring", "Snapshotting", "Preflight", "PgOutput", "PostgresClient", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
         .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),

@@ -47,32 +47,31 @@ public struct CopyReport: Codable, Sendable, Equatable {
 /// as a snapshot and a restore (pre-data, parts by block range, post-data built in parallel
 /// with ANALYZE, sequences, materialized views), piped from one connection to another.
 public enum InitialCopy {
+    /// A `TableRewrittenUnderSnapshot` means the caller should take a new snapshot; the target
+    /// then holds a partial copy, which a new run with `clean` replaces.
     public static func run(_ options: CopyOptions, logger: Logger) async throws -> CopyReport {
         let started = ContinuousClock.now
-        let preDump = Task { try await SchemaDump.text(.preData, source: options.source, snapshot: options.snapshot) }
-        let postDump = Task { try await SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot) }
-        // This session keeps every table locked against TRUNCATE until the rows are across.
-        let (tables, sequences, views, moved) = try await Connection.with(options.source) { source in
+        async let preDump = SchemaDump.text(.preData, source: options.source, snapshot: options.snapshot)
+        async let postDump = SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot)
+        let (tables, sequences, views) = try await Connection.with(options.source) { source in
             try await source.beginSnapshotTransaction(importing: options.snapshot)
-            let tables = try await SourceCatalogue.tables(source)
-            try await SnapshotTableLocks.acquire(tables, on: source)
-            let (sequences, views) = (try await SourceCatalogue.sequenceValues(source), try await SourceCatalogue.populatedMaterializedViews(source))
-            let preData = SchemaScript(dumped: try await preDump.value)
-            try await Connection.with(options.target) { target in
-                try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
-                try await target.execute(preData.sql)
-            }
-
-            let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
-            logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
-            let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
-                                         parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
-            let moved = try await transfer(parts, options: options, progress: progress)
-            progress.finish()
-            return (tables, sequences, views, moved)
+            return (try await SourceCatalogue.tables(source), try await SourceCatalogue.sequenceValues(source),
+                    try await SourceCatalogue.populatedMaterializedViews(source))
         }
+        let preData = SchemaScript(dumped: try await preDump)
+        try await Connection.with(options.target) { target in
+            try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
+            try await target.execute(preData.sql)
+        }
+
+        let parts = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
+        logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
+        let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
+                                     parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
+        let moved = try await transfer(parts, options: options, locking: SnapshotTableLocks.statement(for: tables), progress: progress)
+        progress.finish()
         try Task.checkCancellation()
-        let postData = SchemaScript(dumped: try await postDump.value)
+        let postData = SchemaScript(dumped: try await postDump)
 
         logger.info("building indexes and constraints")
         let loaded = tables.map { PostDataBuilder.LoadedTable(schema: $0.schema, name: $0.name, size: $0.blocks) }
@@ -86,19 +85,20 @@ public enum InitialCopy {
 
     /// `jobs` workers, each with a session on the active (inside the snapshot) and one on the
     /// passive, take parts from one queue, largest tables first.
-    private static func transfer(_ parts: [TablePart], options: CopyOptions,
+    private static func transfer(_ parts: [TablePart], options: CopyOptions, locking locks: String?,
                                  progress: ProgressMeter) async throws -> (rows: Int64, bytes: Int64) {
         let queue = WorkQueue(parts)
         return try await withThrowingTaskGroup(of: (rows: Int64, bytes: Int64).self) { group in
             for _ in 0..<max(1, min(options.jobs, parts.count)) {
                 group.addTask {
                     try await Connection.with(options.source) { source in
-                        try await source.beginSnapshotTransaction(importing: options.snapshot)
+                        try await SnapshotTableLocks.begin(on: source, importing: options.snapshot, locking: locks)
                         return try await Connection.with(options.target) { target in
                             // A failed copy is redone from scratch (--clean), so nothing here needs to survive a crash.
                             try await target.execute("SET synchronous_commit = off")
                             var moved: (rows: Int64, bytes: Int64) = (0, 0)
                             while let part = await queue.next() {
+                                try await SnapshotTableLocks.verify(part.table, on: source)
                                 let summary = try await PartTransfer.run(part, from: source, to: target, progress: progress)
                                 progress.finishedPart(of: part.table.displayName, rows: summary.rows, bytes: summary.bytes)
                                 moved = (moved.rows + summary.rows, moved.bytes + summary.bytes)

@@ -44,6 +44,18 @@ public enum SnapshotRunner {
         if let undo = try await options.fence.apply(to: options.source) {
             logger.notice("writes to \(options.source.shortDescription) are fenced (\(options.fence.name)) and stay fenced; to undo: \(undo)")
         }
+        var attempt = 1
+        while true {
+            do {
+                return try await takeOnce(options, logger: logger)
+            } catch let error as TableRewrittenUnderSnapshot where attempt < SnapshotTableLocks.attempts {
+                logger.notice("\(error.table) was truncated or rewritten as the snapshot was taken; taking another")
+                attempt += 1
+            }
+        }
+    }
+
+    private static func takeOnce(_ options: SnapshotOptions, logger: Logger) async throws -> Manifest {
         let startedAt = Date()
         let layout = SnapshotLayout(stack: options.stack, id: SnapshotID.new(at: startedAt))
         let point = await SnapshotPoint.viaTemporarySlot(options.source, waitLimit: options.exactPointWait, logger: logger)
@@ -82,7 +94,6 @@ public enum SnapshotRunner {
             """).rows[0]
         let snapshot: String = try point?.snapshot ?? head.decode("snapshot")
         let tables = try await SourceCatalogue.tables(coordinator)
-        try await SnapshotTableLocks.acquire(tables, on: coordinator)  // held until the manifest is written
         let sequences = try await SourceCatalogue.sequenceValues(coordinator)
         let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
 
@@ -122,13 +133,16 @@ public enum SnapshotRunner {
     private static func copyParts(_ work: [TablePart], options: SnapshotOptions, layout: SnapshotLayout,
                                   snapshot: String, progress: ProgressMeter) async throws -> [(oid: UInt32, part: Manifest.Part)] {
         let queue = WorkQueue(work)
+        var seen = Set<UInt32>()
+        let locks = SnapshotTableLocks.statement(for: work.map(\.table).filter { seen.insert($0.oid).inserted })
         return try await withThrowingTaskGroup(of: [(oid: UInt32, part: Manifest.Part)].self) { group in
             for _ in 0..<max(1, min(options.jobs, work.count)) {
                 group.addTask {
                     try await Connection.with(options.source) { connection in
-                        try await connection.beginSnapshotTransaction(importing: snapshot)
+                        try await SnapshotTableLocks.begin(on: connection, importing: snapshot, locking: locks)
                         var done: [(oid: UInt32, part: Manifest.Part)] = []
                         while let job = await queue.next() {
+                            try await SnapshotTableLocks.verify(job.table, on: connection)
                             let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
                             let output = try await PartCopier.copy(job.table.copyOutSQL(where: job.condition), on: connection, codec: options.codec,
                                                                    store: options.store, key: key, progress: progress)

@@ -3,35 +3,59 @@ import PostgresClient
 
 /// TRUNCATE, and the commands that rewrite a table (VACUUM FULL, CLUSTER, ALTER TABLE … SET
 /// DATA TYPE), are not MVCC-safe: once one commits, a transaction on an older snapshot reads
-/// the table as empty. A copy under an exported snapshot would then silently lose the
-/// table's rows (the SIGKILL stream test caught it: its workload truncates a table now and
-/// then). So right after the snapshot, one session inside it locks every table to be copied in
-/// ACCESS SHARE mode, as pg_dump does: inserts, updates and deletes go on, a TRUNCATE waits
-/// until the copy is done. A TRUNCATE that committed in the moment between the snapshot and
-/// the lock is caught afterwards: the table's file is no longer the one the snapshot saw.
+/// the table as empty. A copy under an exported snapshot would then silently lose the table's
+/// rows; the SIGKILL stream test caught it, its workload truncating a table every few dozen
+/// transactions.
+///
+/// So every session that copies under the snapshot locks every table in ACCESS SHARE mode in
+/// the same round trip as it imports the snapshot: inserts, updates and deletes go on, a
+/// TRUNCATE waits until the copy is done. Before it copies a part, the session checks that the
+/// table still has the file the snapshot saw, which catches a TRUNCATE that committed in the
+/// moment before the lock; the caller then takes a new snapshot. No session holds a lock that
+/// another one of ours will ask for later: a TRUNCATE queued between the two would leave both
+/// waiting for good (a first version locked in a coordinator, and pg_dump queued behind it).
 public enum SnapshotTableLocks {
     /// How long to wait for a lock another session holds (an ALTER TABLE, a VACUUM FULL).
     public static let wait = "30s"
+    /// Snapshots taken before giving up on a table that keeps being truncated.
+    public static let attempts = 3
 
-    /// Call inside the snapshot transaction; the locks last until it ends.
-    public static func acquire(_ tables: [SourceCatalogue.Table], on connection: Connection) async throws {
-        guard !tables.isEmpty else { return }
-        try await connection.execute("SELECT set_config('lock_timeout', '\(wait)', true)")
+    /// The LOCK statement for `tables`; nil when there are none.
+    public static func statement(for tables: [SourceCatalogue.Table]) -> String? {
+        tables.isEmpty ? nil : "LOCK TABLE \(tables.map { "ONLY \($0.qualifiedName)" }.joined(separator: ", ")) IN ACCESS SHARE MODE"
+    }
+
+    /// Begins the read-only snapshot transaction, importing `snapshot`, and takes the locks,
+    /// in one round trip.
+    public static func begin(on connection: Connection, importing snapshot: String, locking statement: String?) async throws {
+        let sql = ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+                   "SET TRANSACTION SNAPSHOT '\(snapshot.replacingOccurrences(of: "'", with: "''"))'",
+                   "SET LOCAL lock_timeout = '\(wait)'", statement].compactMap { $0 }.joined(separator: "; ")
         do {
-            try await connection.execute("LOCK TABLE \(tables.map { "ONLY \($0.qualifiedName)" }.joined(separator: ", ")) IN ACCESS SHARE MODE")
+            try await connection.execute(sql)
         } catch let error as ServerError where error.sqlState == "55P03" {
             throw UsageError("a table to copy stayed locked by another session for \(wait) (an ALTER TABLE, VACUUM FULL or CLUSTER?)",
                              fix: "let it finish (see pg_locks on the source), then run again", status: .failed)
-        }
-        let rewritten = try await connection.query("""
-            SELECT format('%I.%I', n.nspname, c.relname) AS name
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.oid = ANY($1::oid[]) AND c.relfilenode IS DISTINCT FROM pg_relation_filenode(c.oid)
-            ORDER BY 1
-            """, ["{" + tables.map { String($0.oid) }.joined(separator: ",") + "}"]).rows.compactMap { $0["name"] }
-        guard rewritten.isEmpty else {
-            throw UsageError("\(rewritten.joined(separator: ", ")) was truncated or rewritten just after the snapshot was taken, so the snapshot cannot see its rows",
-                             fix: "run it again", status: .failed)
+        } catch let error as ServerError where error.sqlState == "42P01" {
+            throw TableRewrittenUnderSnapshot(table: error.message)  // dropped since the snapshot
         }
     }
+
+    /// Throws when `table` no longer has the file the snapshot saw.
+    public static func verify(_ table: SourceCatalogue.Table, on connection: Connection) async throws {
+        let same = try await connection.query(
+            "SELECT relfilenode IS NOT DISTINCT FROM pg_relation_filenode(oid) AS same FROM pg_class WHERE oid = $1", [String(table.oid)])
+        guard same.rows.first?["same"] == "t" else { throw TableRewrittenUnderSnapshot(table: table.displayName) }
+    }
+}
+
+/// A table changed file (TRUNCATE, a rewrite) or went away after the snapshot was taken and
+/// before it was locked: this snapshot cannot be used; a new one can.
+public struct TableRewrittenUnderSnapshot: OperatorError {
+    public let table: String
+    public var status: ExitStatus { .failed }
+    public var problem: String {
+        "\(table) was truncated, rewritten or dropped as each of \(SnapshotTableLocks.attempts) snapshots was taken"
+    }
+    public var fix: String? { "pause what truncates it for a moment, then run again" }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Logging
 import OperatorErrors
 import PostgresClient
+import Snapshotting
 
 public struct StreamOptions: Sendable {
     public var source: ConnectionString
@@ -155,24 +156,35 @@ public enum StreamRunner {
     }
 
     /// Creates the slot with an exported snapshot and copies everything under it; the stream
-    /// then starts at the slot's consistent point, so nothing is lost and nothing repeated.
+    /// then starts at the slot's consistent point, so nothing is lost and nothing repeated. If
+    /// a table was truncated as the slot was made (`SnapshotTableLocks`), the slot is dropped
+    /// and made again, and the partial copy replaced.
     private static func copy(_ options: StreamOptions, logger: Logger) async throws -> CopyReport {
         try await Connection.with(options.source, options: .init(replication: true)) { replication in
-            let slot = try await replication.createLogicalSlot(options.slot, snapshot: .export)
-            guard let snapshot = slot.snapshotName else {
-                throw UsageError("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log", status: .failed)
+            var attempt = 1
+            while true {
+                let slot = try await replication.createLogicalSlot(options.slot, snapshot: .export)
+                guard let snapshot = slot.snapshotName else {
+                    throw UsageError("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log", status: .failed)
+                }
+                // The snapshot lives as long as this walsender connection stays open and idle.
+                let report: CopyReport
+                do {
+                    // After a failed attempt the passive holds what it copied: replace it.
+                    report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
+                                                             jobs: options.jobs, clean: options.clean || attempt > 1), logger: logger)
+                } catch let error as TableRewrittenUnderSnapshot where attempt < SnapshotTableLocks.attempts && !Task.isCancelled {
+                    logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
+                    try await replication.dropSlot(options.slot)
+                    attempt += 1
+                    continue
+                } catch where Task.isCancelled {
+                    throw InitialCopyInterrupted()
+                }
+                try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: slot.consistentPoint, on: $0) }
+                logger.info("copied \(report.rows) rows of \(report.tables) tables; streaming from the slot's consistent point \(slot.consistentPoint)")
+                return report
             }
-            // The snapshot lives as long as this walsender connection stays open and idle.
-            let report: CopyReport
-            do {
-                report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
-                                                         jobs: options.jobs, clean: options.clean), logger: logger)
-            } catch where Task.isCancelled {
-                throw InitialCopyInterrupted()
-            }
-            try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: slot.consistentPoint, on: $0) }
-            logger.info("copied \(report.rows) rows of \(report.tables) tables; streaming from the slot's consistent point \(slot.consistentPoint)")
-            return report
         }
     }
 }

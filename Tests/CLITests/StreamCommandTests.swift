@@ -91,7 +91,8 @@ import TestSupport
                 try await withConnection(source) { try await $0.execute(RichSchema.sql + MixedWorkload.extraTables) }
                 let slot = uniqueName("cli_kill")
                 let arguments = Self.streamArguments(source, target, slot) + ["--init", "copy"]
-                let writer = Task { try await MixedWorkload.run(on: source) }
+                let truncating = WorkloadSwitch(false)
+                let writer = Task { try await MixedWorkload.run(on: source, truncating: truncating) }
                 var lastProgress: String?
                 for _ in 0..<5 {
                     let running = try RunningCommand(arguments)
@@ -103,6 +104,7 @@ import TestSupport
                         Issue.record("the stream's stderr so far:\n\(running.stderrSoFar)")
                         throw error
                     }
+                    truncating.turnOn()  // the copy is done
                     try await Task.sleep(for: .milliseconds(Int.random(in: 0..<300)))  // a random moment, not a synchronisation
                     running.signal(SIGKILL)
                     #expect(try await running.finished().status != 0)

@@ -16,8 +16,10 @@ import TestSupport
                 options.initMode = .copy
                 options.jobs = 2
                 try await StreamRunnerTests.withSlot(options.slot) {
-                    let writer = Task { try await MixedWorkload.run(on: source) }
+                    let truncating = WorkloadSwitch(false)
+                    let writer = Task { try await MixedWorkload.run(on: source, truncating: truncating) }
                     let first = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                    truncating.turnOn()  // the copy is done
                     #expect(first.initialCopy?.tables == 11)  // leaf tables: partitions count, their parent does not
                     // A re-run with --init copy finds the copy done and only streams.
                     let second = try await StreamRunner.run(options, logger: Logger(label: "test"))

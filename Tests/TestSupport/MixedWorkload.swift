@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import PostgresClient
 
@@ -21,7 +22,7 @@ public enum MixedWorkload {
         """
 
     /// The `i`th transaction of the workload; each kind comes round every twelve.
-    public static func transaction(_ i: Int, on sql: Connection) async throws {
+    public static func transaction(_ i: Int, on sql: Connection, truncating: Bool = true) async throws {
         // A few KB of poorly compressible text: stored out of line (TOAST).
         let big = "(SELECT string_agg(md5(random()::text || g), '') FROM generate_series(1, 80) g)"
         let quoted = #""Quoted ""Name""""#
@@ -65,7 +66,7 @@ public enum MixedWorkload {
         case 9:
             try await sql.execute("INSERT INTO pad SELECT g, 'p' || g FROM generate_series(\(i * 10), \(i * 10 + 9)) g")
         case 10:
-            try await sql.execute(i % 48 == 10 ? "TRUNCATE pad" : "DELETE FROM pad WHERE k % 3 = 0")
+            try await sql.execute(i % 48 == 10 && truncating ? "TRUNCATE pad" : "DELETE FROM pad WHERE k % 3 = 0")
         default:
             try await sql.execute("SELECT nextval('invoice_numbers')")
             try await sql.execute("INSERT INTO everything (amount, docb, payload) VALUES (\(i), '{\"i\": \(i)}', '\\x00\(String(format: "%02x", i % 256))00')")
@@ -73,14 +74,26 @@ public enum MixedWorkload {
     }
 
     /// Runs transactions until cancelled; returns how many it committed or rolled back.
-    public static func run(on dsn: ConnectionString, startingAt first: Int = 0) async throws -> Int {
+    /// `truncating`: whether TRUNCATE is in the mix yet. A table truncated every few dozen
+    /// transactions while `--init copy` starts makes its snapshot unusable again and again
+    /// (`SnapshotTableLocks` retries, then refuses), so tests turn it on once the copy is done.
+    public static func run(on dsn: ConnectionString, startingAt first: Int = 0, truncating: WorkloadSwitch = .on) async throws -> Int {
         try await Connection.with(dsn) { sql in
             var i = first
             while !Task.isCancelled {
-                try await transaction(i, on: sql)
+                try await transaction(i, on: sql, truncating: truncating.isOn)
                 i += 1
             }
             return i - first
         }
     }
+}
+
+/// A flag a test flips while a workload runs.
+public final class WorkloadSwitch: Sendable {
+    private let state: Atomic<Bool>
+    public init(_ on: Bool) { state = Atomic(on) }
+    public static var on: WorkloadSwitch { WorkloadSwitch(true) }
+    public func turnOn() { state.store(true, ordering: .relaxed) }
+    public var isOn: Bool { state.load(ordering: .relaxed) }
 }
