@@ -190,6 +190,39 @@ import TestSupport
         }
     }
 
+    /// A table emptied and refilled in one transaction, again and again, while snapshots are
+    /// taken: every committed state has 100 rows, so a snapshot either holds 100 or is refused
+    /// (the table kept changing file under it); it never holds an empty table.
+    @Test func aTableTruncatedDuringSnapshotsIsNeverCopiedEmpty() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) {
+                try await $0.execute("CREATE TABLE churn (k int PRIMARY KEY); INSERT INTO churn SELECT generate_series(1, 100)")
+                try await $0.execute("CREATE TABLE steady (k int); INSERT INTO steady SELECT generate_series(1, 50000)")
+            }
+            let churner = Task {
+                try await withConnection(source) { sql in
+                    while !Task.isCancelled {
+                        try await sql.execute("BEGIN; TRUNCATE churn; INSERT INTO churn SELECT generate_series(1, 100); COMMIT")
+                    }
+                }
+            }
+            defer { churner.cancel() }
+            for _ in 0..<4 {
+                try await withStore { store in
+                    let options = SnapshotOptions(source: source, store: store, stack: "churn", jobs: 2, codec: .none, toolVersion: "test")
+                    do {
+                        let manifest = try await SnapshotRunner.take(options, logger: Self.logger)
+                        #expect(manifest.tables.first { $0.name == "churn" }?.rows == 100)
+                    } catch let error as TableRewrittenUnderSnapshot {
+                        #expect(error.table == "public.churn")
+                    }
+                }
+            }
+            churner.cancel()
+            _ = try? await churner.value
+        }
+    }
+
     @Test func aDamagedPartStopsTheRestoreAndIsNamed() async throws {
         try await withDamagedSnapshot({ bytes in bytes[bytes.count / 2] ^= 0x01 }) { error in
             #expect(error.contains("is damaged"))
