@@ -53,6 +53,12 @@ public final class RunningCommand: @unchecked Sendable {
         try process.run()
     }
 
+    /// A test that failed before `finished` leaves neither the process nor its files behind.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// What the command has written to stderr so far (its log).
