@@ -173,9 +173,13 @@ public enum StreamRunner {
                     // After a failed attempt the passive holds what it copied: replace it.
                     report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
                                                              jobs: options.jobs, clean: options.clean || attempt > 1), logger: logger)
-                } catch let error as TableRewrittenUnderSnapshot where attempt < SnapshotTableLocks.attempts && !Task.isCancelled {
-                    logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
+                } catch let error as TableRewrittenUnderSnapshot where !Task.isCancelled {
                     try await replication.dropSlot(options.slot)
+                    guard attempt < SnapshotTableLocks.attempts else {
+                        throw UsageError(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)",
+                                         status: .failed)
+                    }
+                    logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
                     attempt += 1
                     continue
                 } catch where Task.isCancelled {
