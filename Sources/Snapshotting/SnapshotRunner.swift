@@ -107,7 +107,8 @@ public enum SnapshotRunner {
                                             store: options.store, key: layout.preData)
         async let postData = SchemaDump.dump(.postData, source: options.source, snapshot: snapshot,
                                              store: options.store, key: layout.postData)
-        let parts = try await copyParts(work, options: options, layout: layout, snapshot: snapshot, progress: progress)
+        let parts = try await copyParts(work, options: options, layout: layout, snapshot: snapshot,
+                                        locking: SnapshotTableLocks.statement(for: tables), progress: progress)
         let schema = Manifest.SchemaFiles(preData: try await preData, postData: try await postData)
 
         let manifest = Manifest(
@@ -128,13 +129,13 @@ public enum SnapshotRunner {
         return manifest
     }
 
-    /// `jobs` connections, each in a transaction on the exported snapshot, take parts from one
-    /// queue, largest tables first, until none are left.
+    /// `jobs` connections, each in a transaction on the exported snapshot with every table
+    /// locked (`SnapshotTableLocks`), take parts from one queue, largest tables first, until
+    /// none are left.
     private static func copyParts(_ work: [TablePart], options: SnapshotOptions, layout: SnapshotLayout,
-                                  snapshot: String, progress: ProgressMeter) async throws -> [(oid: UInt32, part: Manifest.Part)] {
+                                  snapshot: String, locking locks: String?,
+                                  progress: ProgressMeter) async throws -> [(oid: UInt32, part: Manifest.Part)] {
         let queue = WorkQueue(work)
-        var seen = Set<UInt32>()
-        let locks = SnapshotTableLocks.statement(for: work.map(\.table).filter { seen.insert($0.oid).inserted })
         return try await withThrowingTaskGroup(of: [(oid: UInt32, part: Manifest.Part)].self) { group in
             for _ in 0..<max(1, min(options.jobs, work.count)) {
                 group.addTask {

@@ -28,11 +28,8 @@ public enum SnapshotTableLocks {
     /// Begins the read-only snapshot transaction, importing `snapshot`, and takes the locks,
     /// in one round trip.
     public static func begin(on connection: Connection, importing snapshot: String, locking statement: String?) async throws {
-        let sql = ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                   "SET TRANSACTION SNAPSHOT '\(snapshot.replacingOccurrences(of: "'", with: "''"))'",
-                   "SET LOCAL lock_timeout = '\(wait)'", statement].compactMap { $0 }.joined(separator: "; ")
         do {
-            try await connection.execute(sql)
+            try await connection.beginSnapshotTransaction(importing: snapshot, then: ["SET LOCAL lock_timeout = '\(wait)'"] + [statement].compactMap { $0 })
         } catch let error as ServerError where error.sqlState == "55P03" {
             throw UsageError("a table to copy stayed locked by another session for \(wait) (an ALTER TABLE, VACUUM FULL or CLUSTER?)",
                              fix: "let it finish (see pg_locks on the source), then run again", status: .failed)
