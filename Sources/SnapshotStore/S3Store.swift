@@ -82,15 +82,9 @@ public struct S3Store: SnapshotStore {
 
     /// Deletes an object, or aborts the multipart upload a leftover's key names.
     public func delete(_ key: String) throws {
-        if let marker = key.range(of: Self.uploadMarker, options: .backwards) {
-            let response = try client.send("DELETE", key: String(key[..<marker.lowerBound]),
-                                           query: [("uploadId", String(key[marker.upperBound...]))])
-            guard response.status == 204 || response.status == 200 || response.status == 404 else {
-                throw S3Client.error(for: response, location: client.location, key: key)
-            }
-            return
-        }
-        let response = try client.send("DELETE", key: key)
+        let (object, query): (String, [(String, String)]) = key.range(of: Self.uploadMarker, options: .backwards)
+            .map { (String(key[..<$0.lowerBound]), [("uploadId", String(key[$0.upperBound...]))]) } ?? (key, [])
+        let response = try client.send("DELETE", key: object, query: query)
         guard response.status == 204 || response.status == 200 || response.status == 404 else {
             throw S3Client.error(for: response, location: client.location, key: key)
         }
