@@ -46,7 +46,7 @@ let package = Package(
         // The pgoutput decoder: CopyBoth frames and logical replication messages, from bytes, no I/O.
         .target(name: "PgOutput", dependencies: ["PostgresClient"]),
         // Applying the stream to the passive: SQL for each change (pure), grouped and pipelined.
-        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "ProgressDisplay"]),
+        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "ProgressDisplay", "OperatorErrors"]),
         // `stream --init copy`: the active's tables piped into the passive under one snapshot.
         .target(name: "Cloning", dependencies: [
             "Snapshotting", "Restoring", "Parallelism", "PostgresClient", "ProgressDisplay", "OperatorErrors",

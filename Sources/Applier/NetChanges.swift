@@ -16,11 +16,13 @@ import PostgresClient
 /// change on its own, in order, so the server says what is wrong. Pure: unit-tested.
 public struct NetChanges {
     public let relation: Relation
-    /// The passive's type of each column (`format_type`), for the casts from text.
-    let types: [String]
-    /// GENERATED ALWAYS identity columns: never in an UPDATE's SET.
-    let alwaysIdentity: Set<String>
-    /// Whether rows are found by a key (else by the whole old row: nothing to fold by).
+    /// The passive's table: the casts from text, and the GENERATED ALWAYS identity columns
+    /// (never in an UPDATE's SET).
+    let shape: TableShape
+    /// Whether rows are found by a key (else by the whole old row: nothing to fold by). A
+    /// table described with a default identity but no key column (a partitioned root keyed
+    /// only on its leaves, published through the root) has none: folding it under an empty
+    /// key would merge every row into one.
     let keyed: Bool
     private var net: [[String?]: Net] = [:]
     /// Inserts into a table without a key, in order.
@@ -42,11 +44,11 @@ public struct NetChanges {
         case delete
     }
 
-    public init(relation: Relation, types: [String], alwaysIdentity: Set<String>) {
+    public init(relation: Relation, shape: TableShape) {
         self.relation = relation
-        self.types = types
-        self.alwaysIdentity = alwaysIdentity
-        keyed = relation.replicaIdentity == UInt8(ascii: "d") || relation.replicaIdentity == UInt8(ascii: "i")
+        self.shape = shape
+        keyed = (relation.replicaIdentity == UInt8(ascii: "d") || relation.replicaIdentity == UInt8(ascii: "i"))
+            && relation.columns.contains(where: \.isKey)
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -66,7 +68,7 @@ public struct NetChanges {
     /// Folds an insert in; false when it cannot be folded (apply it on its own, in order).
     public mutating func add(_ insert: Insert) throws(UnappliableChange) -> Bool {
         let row = try slots(insert.new)
-        guard !row.contains(.unchanged) else { return false }
+        guard !row.isEmpty, !row.contains(.unchanged) else { return false }
         guard keyed else {
             inserts.append(row)
             count += 1
@@ -119,7 +121,8 @@ public struct NetChanges {
     }
 
     /// Deletes first (so a replaced row's key and unique values are free), then updates, then
-    /// inserts. Each statement must change exactly as many rows as it carries.
+    /// inserts. Deletes and updates must change exactly as many rows as they carry
+    /// (`RowCountGuard`, counted from the first array); an insert adds them all or fails.
     public func statements() -> [Statement] {
         var deletes: [[String?]] = [], inserts = self.inserts
         var updates: [[Bool]: [[Slot]]] = [:], updateShapes: [[Bool]] = []
@@ -146,14 +149,14 @@ public struct NetChanges {
     }
 
     private func settable(_ index: Int) -> Bool {
-        !relation.columns[index].isKey && !alwaysIdentity.contains(relation.columns[index].name)
+        !relation.columns[index].isKey && !shape.alwaysIdentity.contains(relation.columns[index].name)
     }
 
     private func deleteStatement(_ keys: [[String?]]) -> Statement {
         let keyColumns = keyIndexes
         let arrays = keyColumns.indices.map { position in keys.map { $0[position] } }
-        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(types[$1])" }.joined(separator: " AND ")
-        return Statement(sql: "DELETE FROM \(table) t USING \(unnest(arrays.count)) WHERE \(match)",
+        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
+        return Statement(sql: guarded("DELETE FROM \(table) t USING \(unnest(arrays.count)) WHERE \(match)"),
                          parameters: arrays.map(Self.arrayLiteral), rows: keys.count)
     }
 
@@ -161,9 +164,9 @@ public struct NetChanges {
         let keyColumns = keyIndexes, assigned = shape.indices.filter { shape[$0] }
         let columns = keyColumns + assigned
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
-        let set = assigned.enumerated().map { "\(column($1)) = v.a\(keyColumns.count + $0 + 1)::\(types[$1])" }.joined(separator: ", ")
-        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(types[$1])" }.joined(separator: " AND ")
-        return Statement(sql: "UPDATE \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)",
+        let set = assigned.enumerated().map { "\(column($1)) = v.a\(keyColumns.count + $0 + 1)::\(cast($1))" }.joined(separator: ", ")
+        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
+        return Statement(sql: guarded("UPDATE \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)"),
                          parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
     }
 
@@ -171,17 +174,25 @@ public struct NetChanges {
         let columns = relation.columns.indices
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
         let names = columns.map(column).joined(separator: ", ")
-        let values = columns.map { "v.a\($0 + 1)::\(types[$0])" }.joined(separator: ", ")
+        let values = columns.map { "v.a\($0 + 1)::\(cast($0))" }.joined(separator: ", ")
         return Statement(sql: "INSERT INTO \(table) (\(names)) OVERRIDING SYSTEM VALUE SELECT \(values) FROM \(unnest(arrays.count))",
                          parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
     }
 
     private var table: String { qualifiedName(relation.namespace, relation.name) }
     private func column(_ index: Int) -> String { quoteIdentifier(relation.columns[index].name) }
+    /// `text` if the passive's table has fewer columns than the Relation: ShapeCheck refuses
+    /// that before any change is folded, so it never reaches the server.
+    private func cast(_ index: Int) -> String { shape.castTypes.indices.contains(index) ? shape.castTypes[index] : "text" }
 
+    private func guarded(_ statement: String) -> String {
+        RowCountGuard.guarded(statement, expected: "cardinality($1::text[])", table: "\(relation.namespace).\(relation.name)")
+    }
+
+    /// Only called with at least one array: keyed tables have a key column, inserts a column.
     private func unnest(_ count: Int) -> String {
-        let arrays = (1...count).map { "$\($0)::text[]" }.joined(separator: ", ")
-        let names = (1...count).map { "a\($0)" }.joined(separator: ", ")
+        let arrays = (0..<count).map { "$\($0 + 1)::text[]" }.joined(separator: ", ")
+        let names = (0..<count).map { "a\($0 + 1)" }.joined(separator: ", ")
         return "unnest(\(arrays)) AS v(\(names))"
     }
 

@@ -4,25 +4,24 @@ import PostgresClient
 /// DDL is not streamed: a table whose columns differ from what the active's Relation message
 /// describes stops the stream with the difference spelled out.
 enum ShapeCheck {
-    /// What the applier needs to know of the passive's table besides its columns' names.
-    struct Shape {
-        /// GENERATED ALWAYS identity columns, which an UPDATE may not set.
-        let alwaysIdentity: Set<String>
-        /// Each column's type, for casts from text.
-        let types: [String]
-    }
-
-    static func check(_ relation: Relation, on connection: isolated Connection) throws -> Shape {
+    static func check(_ relation: Relation, on connection: isolated Connection) throws -> TableShape {
+        // The cast type drops the modifier (-1: `bpchar` and `"bit"` are unbounded, where
+        // `character` and `bit` would mean length 1). Equality: a default btree operator class
+        // for the type, or for a domain's base type.
         let rows = try connection.query("""
-            SELECT a.attname, a.attidentity = 'a' AS always, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a
+            SELECT a.attname, a.attidentity = 'a' AS always, format_type(a.atttypid, -1) AS cast_type,
+                   EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                           WHERE am.amname = 'btree' AND oc.opcdefault
+                             AND oc.opcintype = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END) AS equality
+            FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
             ORDER BY a.attnum
             """, [qualifiedName(relation.namespace, relation.name)]).rows
         let passive = rows.compactMap { $0["attname"] }
         let active = relation.columns.map(\.name)
         guard passive != active else {
-            return Shape(alwaysIdentity: Set(rows.filter { $0["always"] == "t" }.compactMap { $0["attname"] }),
-                         types: rows.compactMap { $0["type"] })
+            return TableShape(castTypes: rows.compactMap { $0["cast_type"] }, equality: rows.map { $0["equality"] == "t" },
+                              alwaysIdentity: Set(rows.filter { $0["always"] == "t" }.compactMap { $0["attname"] }))
         }
         throw UnappliableChange(table: "\(relation.namespace).\(relation.name)",
                                 reason: Self.difference(active: active, passive: passive) + ". DDL is not streamed: apply it to the passive first")

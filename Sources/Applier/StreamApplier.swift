@@ -19,9 +19,17 @@ import PostgresClient
 /// sent whenever they pass `GroupLimits.buffered` changes or bytes, so neither a large
 /// transaction nor a group is ever held in memory.
 ///
-/// Set-based statements can trip over a non-deferrable unique constraint that the same
-/// changes applied one by one would not (two rows swapping a unique value): that surfaces as
-/// `SetBasedConflict`, and the runner replays from the last commit with `sequentialThrough`.
+/// Set-based statements can trip over a non-deferrable unique or exclusion constraint that the
+/// same changes applied one by one would not (two rows swapping a unique value, bookings
+/// rotating their time ranges): that surfaces as `SetBasedConflict`, and the runner replays
+/// from the last commit with `sequentialThrough`.
+///
+/// Every UPDATE and DELETE is guarded (`RowCountGuard`): one that finds fewer rows than it
+/// carries raises on the passive, so the group's COMMIT, pipelined behind it, rolls back.
+///
+/// The COMMIT is durable before its LSN is reported as flushed: a passive running with
+/// `synchronous_commit = off` (common on replicas) would otherwise lose groups in a crash
+/// that the active's slot has already let go of. The session raises it to `local`.
 ///
 /// The session runs with `session_replication_role = replica`, so the passive's triggers and
 /// foreign keys do not fire a second time for changes the active already checked.
@@ -48,7 +56,7 @@ public actor StreamApplier {
     /// Row changes committed on the passive by this applier, for the rate in the progress row.
     private var changes: Int64 = 0
     private var relations: [UInt32: Relation] = [:]
-    private var shapes: [UInt32: ShapeCheck.Shape] = [:]
+    private var shapes: [UInt32: TableShape] = [:]
     /// Changes collected per table, in the order the tables were first changed.
     private var buffers: [UInt32: NetChanges] = [:]
     private var bufferOrder: [UInt32] = []
@@ -61,9 +69,7 @@ public actor StreamApplier {
     private var sourceTransaction = SourceState.none
     private var group: Group?
     private var pending: [PipelinedStatement] = []
-    /// For each pending statement: the table and the number of rows it must change, if any.
-    private var expectations: [(table: String, rows: Int)?] = []
-    /// Whether the pending statements include set-based ones (a unique violation then is a conflict).
+    /// Whether the pending statements include set-based ones (a constraint violation then is a conflict).
     private var pendingSetBased = false
     private let rate = RateWindow()
 
@@ -91,7 +97,10 @@ public actor StreamApplier {
     /// Prepares the passive session and reads where the slot's progress stands.
     public static func open(on connection: Connection, slot: String, limits: GroupLimits = .init(),
                             sequentialThrough: LSN? = nil) async throws -> StreamApplier {
-        try await connection.execute("SET session_replication_role = replica")
+        try await connection.execute("""
+            SET session_replication_role = replica;
+            SELECT CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'local', false) END
+            """)
         try await StreamProgress.createTable(on: connection)
         let applied = try await StreamProgress.read(slot: slot, on: connection)?.lsn ?? .zero
         return StreamApplier(connection: connection, slot: slot, appliedLSN: applied, limits: limits, sequentialThrough: sequentialThrough)
@@ -132,7 +141,11 @@ public actor StreamApplier {
                 try endGroup()
             }
         case .relation(let relation):
-            try flush(relation.oid)  // folded under the old description
+            // What is folded goes out under the old description; the next change starts a
+            // buffer with the new one (a kept buffer would cast to the old column types).
+            try flush(relation.oid)
+            buffers[relation.oid] = nil
+            bufferOrder.removeAll { $0 == relation.oid }
             try send()
             try drain()  // the shape check reads the catalogue outside the pipeline
             shapes[relation.oid] = try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
@@ -148,14 +161,12 @@ public actor StreamApplier {
             guard sourceTransaction == .applying else { return }
             let table = try relation(update.relation)
             if try fold(table, { try $0.add(update) }) { return }
-            if let statement = try ChangeSQL.update(update, of: table, alwaysIdentity: shapes[update.relation]?.alwaysIdentity ?? []) {
-                try queue(statement, findsOneRowOf: table)
-            }
+            if let statement = try ChangeSQL.update(update, of: table, shape: try shape(update.relation)) { try queue(statement) }
         case .delete(let delete):
             guard sourceTransaction == .applying else { return }
             let table = try relation(delete.relation)
             if try fold(table, { try $0.add(delete) }) { return }
-            try queue(try ChangeSQL.delete(delete, from: table), findsOneRowOf: table)
+            try queue(try ChangeSQL.delete(delete, from: table, shape: try shape(delete.relation)))
         case .truncate(let truncate):
             guard sourceTransaction == .applying else { return }
             try flushAll()  // a truncate may cascade to any table
@@ -194,7 +205,6 @@ public actor StreamApplier {
     /// receives it again from the recorded position. Groups already ended still commit.
     public func rollBackInFlight() throws {
         pending.removeAll()
-        expectations.removeAll()
         pendingSetBased = false
         buffers.removeAll()
         bufferOrder.removeAll()
@@ -219,12 +229,19 @@ public actor StreamApplier {
         return relation
     }
 
+    private func shape(_ oid: UInt32) throws -> TableShape {
+        guard let shape = shapes[oid] else {
+            throw UnappliableChange(table: "relation \(oid)", reason: "a change arrived before its Relation message")
+        }
+        return shape
+    }
+
     /// Folds a change to a keyed table into its buffer; false when it must be applied on its
     /// own, in order (after what is folded for that table).
     private func fold(_ table: Relation, _ add: (inout NetChanges) throws -> Bool) throws -> Bool {
         guard sequentialThrough.map({ appliedLSN > $0 }) ?? true, let shape = shapes[table.oid] else { return false }
         if buffers[table.oid] == nil {
-            buffers[table.oid] = NetChanges(relation: table, types: shape.types, alwaysIdentity: shape.alwaysIdentity)
+            buffers[table.oid] = NetChanges(relation: table, shape: shape)
             bufferOrder.append(table.oid)
         }
         // Mutated in place through the subscript: a copy would copy the whole buffer per change.
@@ -255,29 +272,25 @@ public actor StreamApplier {
     /// Queues the set-based statements for one table's folded changes and empties its buffer.
     private func flush(_ oid: UInt32) throws {
         guard let buffer = buffers[oid], !buffer.isEmpty else { return }
-        buffers[oid] = NetChanges(relation: buffer.relation, types: buffer.types, alwaysIdentity: buffer.alwaysIdentity)
-        let table = "\(buffer.relation.namespace).\(buffer.relation.name)"
+        buffers[oid] = NetChanges(relation: buffer.relation, shape: buffer.shape)
         for statement in buffer.statements() {
             pendingSetBased = true
-            try queue(PipelinedStatement(statement.sql, statement.parameters, prepared: true), expecting: (table, statement.rows))
+            try queue(PipelinedStatement(statement.sql, statement.parameters, prepared: true))
         }
     }
 
-    private func queue(_ change: ChangeStatement, findsOneRowOf table: Relation? = nil) throws {
+    private func queue(_ change: ChangeStatement) throws {
         group?.changes += 1
-        try queue(PipelinedStatement(change.sql, change.parameters, prepared: true),
-                  expecting: table.map { ("\($0.namespace).\($0.name)", 1) })
+        try queue(PipelinedStatement(change.sql, change.parameters, prepared: true))
     }
 
-    private func queue(_ statement: PipelinedStatement, expecting: (table: String, rows: Int)? = nil) throws {
+    private func queue(_ statement: PipelinedStatement) throws {
         pending.append(statement)
-        expectations.append(expecting)
         if pending.count >= Connection.pipelineLimit { try send() }
     }
 
-    /// A batch sent and not yet collected, with what its answers must say.
+    /// A batch sent and not yet collected.
     private struct Batch {
-        let expectations: [(table: String, rows: Int)?]
         let setBased: Bool
         let commit: Committed?
     }
@@ -295,28 +308,26 @@ public actor StreamApplier {
     private func send(committing: Committed? = nil) throws {
         guard !pending.isEmpty else { return }
         let statements = pending
-        inFlight.append(Batch(expectations: expectations, setBased: pendingSetBased, commit: committing))
+        inFlight.append(Batch(setBased: pendingSetBased, commit: committing))
         pending.removeAll(keepingCapacity: true)
-        expectations.removeAll(keepingCapacity: true)
         pendingSetBased = false
         try connection.assumeIsolated { try $0.sendPipeline(statements) }
         if inFlight.count > 1 { try collect() }
     }
 
-    /// The oldest batch's answers. A change that finds fewer rows than it carries means the
-    /// passive has diverged: stop, loudly.
+    /// The oldest batch's answers. A change the passive refused (`RowCountGuard`: it found
+    /// fewer rows than it carries) means the passive has diverged: stop, loudly. Its group
+    /// does not commit: the error aborted the transaction its COMMIT belongs to.
     private func collect() throws {
         let batch = inFlight.removeFirst()
-        let counts: [Int?]
         do {
-            counts = try connection.assumeIsolated { try $0.collectPipeline() }
-        } catch let error as ServerError where error.sqlState == "23505" && batch.setBased {
-            throw SetBasedConflict(through: lastReceivedEnd, cause: error)
-        }
-        for (expectation, count) in zip(batch.expectations, counts) {
-            if let expectation, count != expectation.rows {
-                throw UnappliableChange(table: expectation.table, reason: "\(expectation.rows) rows to change, \(count ?? 0) found on the passive; the passive has diverged and must be re-initialised")
+            _ = try connection.assumeIsolated { try $0.collectPipeline() }
+        } catch let error as ServerError {
+            if let unappliable = RowCountGuard.unappliable(error) { throw unappliable }
+            if batch.setBased, Self.conflictStates.contains(error.sqlState) {
+                throw SetBasedConflict(through: lastReceivedEnd, cause: error)
             }
+            throw error
         }
         if let committed = batch.commit {
             appliedLSN = committed.end
@@ -325,7 +336,13 @@ public actor StreamApplier {
     }
 }
 
-/// Set-based statements hit a unique constraint that changes applied one by one may not:
+extension StreamApplier {
+    /// unique_violation and exclusion_violation: what set-based order can trip over and
+    /// one-by-one order may not.
+    static let conflictStates: Set<String> = ["23505", "23P01"]
+}
+
+/// Set-based statements hit a unique or exclusion constraint that changes applied one by one may not:
 /// the runner replays from the last commit, applying each change on its own through `through`.
 public struct SetBasedConflict: Error {
     public let through: LSN

@@ -19,6 +19,7 @@ public struct StreamProgress: Sendable, Equatable {
 
     static let table = "continuity.stream_progress"
 
+    /// The table, and the guard every UPDATE and DELETE of the stream reports to (`RowCountGuard`).
     static func createTable(on connection: Connection) async throws {
         try await connection.execute("""
             CREATE SCHEMA IF NOT EXISTS continuity;
@@ -27,6 +28,13 @@ public struct StreamProgress: Sendable, Equatable {
                 source_committed_at timestamptz, transactions bigint NOT NULL DEFAULT 0,
                 changes bigint NOT NULL DEFAULT 0, changes_per_second double precision NOT NULL DEFAULT 0)
             """)
+        let signature = "continuity.expect_rows(bigint, bigint, text)"
+        guard try await connection.query("SELECT to_regprocedure($1) IS NULL", [signature]).scalar(Bool.self) else { return }
+        do {
+            try await connection.execute(RowCountGuard.function)
+        } catch let error as ServerError where ["42723", "23505"].contains(error.sqlState) {
+            // Created by a stream starting at the same moment: the same function.
+        }
     }
 
     /// The slot's row, or nil when this passive has none (or no progress table at all).

@@ -35,7 +35,7 @@ struct StreamSession {
                         let start = await applier.appliedLSN
                         try await replication.startLogicalReplication(
                             slot: options.slot, from: start,
-                            options: [("proto_version", "1"), ("publication_names", options.publication)])
+                            options: [("proto_version", "1"), ("publication_names", quoteIdentifier(options.publication))])
                         logger.info("streaming slot \(options.slot) from \(start) into \(options.target.shortDescription)")
                         totals.sessions += 1
                         let end = try await follow(replication, applier: applier, sequences: sequences, totals: totals)

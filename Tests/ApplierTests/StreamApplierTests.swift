@@ -89,24 +89,31 @@ import TestSupport
         }
     }
 
-    @Test func aRowMissingOnThePassiveIsDivergence() async throws {
+    /// A change that finds no row stops the stream before its group commits: the progress row
+    /// does not move past it, so every re-run meets it again and stops again.
+    @Test func aRowMissingOnThePassiveIsDivergenceAndNeverCommits() async throws {
         try await withTestDatabase(on: TestBed.passive) { dsn in
-            try await withConnection(dsn) { connection in
-                try await connection.execute(Self.schema)
-                let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
-                // Begin, Type, Relation, then the update of row 2 without the inserts before it, and the commit.
-                let messages = Self.transaction
-                let update = messages.first { if case .update = $0 { true } else { false } }!
-                var failure: UnappliableChange?
-                do {
-                    try await applier.apply(Array(messages.prefix(3)) + [update, messages.last!])
-                    try await applier.endGroup()
-                    try await applier.drain()
-                } catch let error as UnappliableChange {
-                    failure = error
+            try await withConnection(dsn) { try await $0.execute(Self.schema) }
+            let slot = uniqueName("slot")
+            // Begin, Type, Relation, then the update of row 2 without the inserts before it, and the commit.
+            let messages = Self.transaction
+            let update = messages.first { if case .update = $0 { true } else { false } }!
+            for _ in 1...2 {
+                try await withConnection(dsn) { connection in
+                    let applier = try await StreamApplier.open(on: connection, slot: slot)
+                    #expect(await applier.appliedLSN == .zero)
+                    let error = await #expect(throws: UnappliableChange.self) {
+                        try await applier.apply(Array(messages.prefix(3)) + [update, messages.last!])
+                        try await applier.endGroup()
+                        try await applier.drain()
+                    }
+                    #expect(error?.table == "public.items")
+                    #expect(error?.reason.contains("has diverged") == true)
                 }
-                #expect(failure?.table == "public.items")
-                #expect(failure?.reason.contains("has diverged") == true)
+                let progressRows = try await withConnection(dsn) {
+                    try await $0.query("SELECT count(*) FROM continuity.stream_progress").scalar(Int.self)
+                }
+                #expect(progressRows == 0)
             }
         }
     }
