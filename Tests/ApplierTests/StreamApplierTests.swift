@@ -117,4 +117,32 @@ import TestSupport
             }
         }
     }
+
+    /// A Relation message in the middle of a group (the column's type changed on both nodes)
+    /// starts the table's buffer afresh: a buffer kept from before would cast later values to
+    /// the old type (float4 here, which rounds 0.30000000000000004 silently).
+    @Test func aRelationMessageMidGroupCastsToTheNewTypes() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { connection in
+                try await connection.execute("CREATE TABLE t (id int PRIMARY KEY, v real)")
+                func relation(_ type: UInt32) -> PgOutputMessage {
+                    .relation(Relation(oid: 42, namespace: "public", name: "t", replicaIdentity: UInt8(ascii: "d"),
+                                       columns: [.init(isKey: true, name: "id", typeOID: 23, typeModifier: -1),
+                                                 .init(isKey: false, name: "v", typeOID: type, typeModifier: -1)]))
+                }
+                func insert(_ id: String, _ v: String) -> PgOutputMessage {
+                    .insert(Insert(relation: 42, new: TupleData(values: [.text(Array(id.utf8)[...]), .text(Array(v.utf8)[...])])))
+                }
+                let applier = try await StreamApplier.open(on: connection, slot: uniqueName("slot"))
+                try await applier.apply([.begin(Begin(finalLSN: LSN(rawValue: 100), commitTime: 0, xid: 1)), relation(700), insert("1", "0.5")])
+                try await connection.execute("ALTER TABLE t ALTER COLUMN v TYPE double precision")
+                try await applier.apply([relation(701), insert("2", "0.30000000000000004"),
+                                         .commit(Commit(flags: 0, commitLSN: LSN(rawValue: 100), endLSN: LSN(rawValue: 101), commitTime: 0))])
+                try await applier.endGroup()
+                try await applier.drain()
+                let values = try await connection.query("SELECT v::text FROM t ORDER BY id").rows.map { $0["v"] }
+                #expect(values == ["0.5", "0.30000000000000004"])
+            }
+        }
+    }
 }

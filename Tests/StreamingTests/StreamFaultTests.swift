@@ -87,4 +87,43 @@ import TestSupport
             }
         }
     }
+
+    /// The passive runs with synchronous_commit = off (the whole test bed does) and its WAL
+    /// writer waits 10 s: a commit reported as flushed must survive the passive crashing
+    /// right after the stream ends, or the slot has moved past rows the passive lost.
+    @Test func whatIsReportedFlushedSurvivesAPassiveCrash() async throws {
+        func walWriterDelay(_ setting: String) async throws {
+            try await withConnection(TestBed.fragile) { sql in
+                try await sql.execute("ALTER SYSTEM \(setting)")
+                try await sql.execute("SELECT pg_reload_conf()")
+            }
+        }
+        try await walWriterDelay("SET wal_writer_delay = '10s'")
+        do {
+            try await crashThePassiveAfterAStream()
+        } catch {
+            try await walWriterDelay("RESET wal_writer_delay")
+            throw error
+        }
+        try await walWriterDelay("RESET wal_writer_delay")
+    }
+
+    private func crashThePassiveAfterAStream() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.fragile) { target in
+                try await withConnection(source) { try await $0.execute(StreamRunnerTests.schema) }
+                try await withConnection(target) { try await $0.execute(StreamRunnerTests.schema) }
+                let options = StreamOptions(source: source, target: target, slot: uniqueName("durable"), publication: uniqueName("pub"), until: .caughtUp)
+                try await StreamRunner.prepare(options, logger: Logger(label: "test"))
+                try await StreamRunnerTests.withSlot(options.slot) {
+                    try await withConnection(source) { try await $0.execute("INSERT INTO accounts SELECT i, i, 'n' FROM generate_series(1, 1000) i") }
+                    let report = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                    #expect(report.transactions == 1)
+                    try TestBed.restart("fragile", crash: true)
+                    _ = try await StreamRunner.run(options, logger: Logger(label: "test"))
+                    #expect(try await StreamRunnerTests.digest(source) == StreamRunnerTests.digest(target))
+                }
+            }
+        }
+    }
 }

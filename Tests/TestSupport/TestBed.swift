@@ -44,12 +44,14 @@ public enum TestBed {
         return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     }()
 
-    /// Restarts one of the test bed's clusters (fast shutdown: sessions are ended) and waits
-    /// until it accepts connections again. posix_spawn and waitpid, not Foundation's Process,
-    /// whose waitUntilExit was seen to hang here after the script had exited.
-    public static func restart(_ cluster: String) throws {
+    /// Restarts one of the test bed's clusters and waits until it accepts connections again:
+    /// a fast shutdown (sessions are ended), or with `crash` an immediate one, which loses what
+    /// was not yet written (asynchronous commits still in WAL buffers). posix_spawn and
+    /// waitpid, not Foundation's Process, whose waitUntilExit was seen to hang here after the
+    /// script had exited.
+    public static func restart(_ cluster: String, crash: Bool = false) throws {
         let script = checkoutRoot.appendingPathComponent("scripts/testbed").path
-        let words: [String] = [script, "restart", cluster]
+        let words: [String] = [script, "restart", cluster] + (crash ? ["immediate"] : [])
         let arguments = words.map { strdup($0) } + [nil]
         defer { arguments.forEach { free($0) } }
         var pid: pid_t = 0
