@@ -44,7 +44,7 @@ public struct StreamStatus: Codable, Sendable {
         let progress = try await Connection.with(target) { try await StreamProgress.read(slot: slot, on: $0) }
         let current: LSN = try row.decode("current")
         let confirmed = max(try row.decode("confirmed", as: LSN.self), progress?.lsn ?? .zero)
-        let lagBytes = current > confirmed ? Int64(current.rawValue - confirmed.rawValue) : 0
+        let lagBytes = current > confirmed ? Int64(clamping: current.rawValue - confirmed.rawValue) : 0
         let pid = row["pid"]
         // A running stream with no replay lag sample has caught up (PostgreSQL clears it then).
         let lagSeconds: Double? = if let replay = row["replay_lag"].flatMap(Double.init) {
