@@ -33,6 +33,19 @@ import Testing
         #expect(Self.sample.totals.storedBytes == 200 + 150 + 100 + 50)
     }
 
+    /// `snapshot --slot`: the slot is written when there is one, and a manifest without it
+    /// (older, or taken without --slot) reads as none.
+    @Test func carriesTheKeptSlotWhenThereIsOne() throws {
+        var kept = Self.sample
+        kept.slot = "orders_follow"
+        let json = String(decoding: try ManifestCodec.encode(kept), as: UTF8.self)
+        #expect(json.contains("\"slot\" : \"orders_follow\""))
+        #expect(try ManifestCodec.decode(Array(json.utf8)).slot == "orders_follow")
+        let without = String(decoding: try ManifestCodec.encode(Self.sample), as: UTF8.self)
+        #expect(!without.contains("\"slot\""))
+        #expect(try ManifestCodec.decode(Array(without.utf8)).slot == nil)
+    }
+
     @Test func refusesAnotherFormatVersion() throws {
         var json = String(decoding: try ManifestCodec.encode(Self.sample), as: UTF8.self)
         json = json.replacingOccurrences(of: "\"format_version\" : 1", with: "\"format_version\" : 2")
