@@ -1,6 +1,7 @@
 import OperatorErrors
 import PostgresClient
 import Preflight
+import Snapshotting
 
 /// What must hold on the active before a stream starts: the publication exists, every table
 /// it carries can be streamed, and the slot is usable and not followed by anyone else.
@@ -13,19 +14,19 @@ enum SourcePreparation {
         case invalidated
     }
 
-    /// The publication (FOR ALL TABLES, partitions through their root) unless it exists, and
-    /// a refusal, before anything is created, when a table has no usable replica identity.
-    static func ensurePublication(_ options: StreamOptions, on source: Connection) async throws {
+    /// A refusal, before anything is created, when a table has no usable replica identity.
+    static func requireReplicaIdentities(on source: Connection) async throws {
         let missing = try await NodeFacts.tablesLackingReplicaIdentity(source)
         if !missing.isEmpty {
             throw UsageError("no usable replica identity on \(missing.joined(separator: ", ")): their updates and deletes could not be applied on the passive",
                              fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX <unique index> (or FULL), then re-run",
                              status: .refused)
         }
-        let publications = try await source.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [options.publication]).rows
-        if publications.isEmpty {
-            try await source.execute("CREATE PUBLICATION \(quoteIdentifier(options.publication)) FOR ALL TABLES WITH (publish_via_partition_root = true)")
-        }
+    }
+
+    /// The publication (FOR ALL TABLES, partitions through their root) unless it exists.
+    static func ensurePublication(_ options: StreamOptions, on source: Connection) async throws {
+        try await StreamPublication.ensure(options.publication, on: source)
     }
 
     static func slotState(_ slot: String, on source: Connection) async throws -> SlotState {

@@ -37,10 +37,11 @@ import Testing
     /// (older, or taken without --slot) reads as none.
     @Test func carriesTheKeptSlotWhenThereIsOne() throws {
         var kept = Self.sample
-        kept.slot = "orders_follow"
+        kept.slot = .init(name: "orders_follow", publication: "continuity")
         let json = String(decoding: try ManifestCodec.encode(kept), as: UTF8.self)
-        #expect(json.contains("\"slot\" : \"orders_follow\""))
-        #expect(try ManifestCodec.decode(Array(json.utf8)).slot == "orders_follow")
+        #expect(json.contains("\"name\" : \"orders_follow\""))
+        #expect(json.contains("\"publication\" : \"continuity\""))
+        #expect(try ManifestCodec.decode(Array(json.utf8)).slot == kept.slot)
         let without = String(decoding: try ManifestCodec.encode(Self.sample), as: UTF8.self)
         #expect(!without.contains("\"slot\""))
         #expect(try ManifestCodec.decode(Array(without.utf8)).slot == nil)
