@@ -30,8 +30,11 @@ import TestSupport
         try await dropSlot(slot)
     }
 
+    /// Drops the slot if it is there (a test may have expected it gone).
     static func dropSlot(_ slot: String) async throws {
-        try await withConnection(TestBed.active) { _ = try await $0.execute("SELECT pg_drop_replication_slot($1)", [slot]) }
+        try await withConnection(TestBed.active) {
+            _ = try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", [slot])
+        }
     }
 
     /// Two runs with --until caught-up: the second resumes where the first stopped, and the
