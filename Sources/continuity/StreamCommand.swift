@@ -43,7 +43,7 @@ struct StreamRun: AsyncParsableCommand {
     @OptionGroup var common: CommonOptions
     @OptionGroup var endpoints: StreamEndpoints
     @Option(help: ArgumentHelp("The publication (default continuity, FOR ALL TABLES).", valueName: "name")) var publication: String?
-    @Option(help: ArgumentHelp("copy: copy the active's tables into the empty passive first; none (default): it has them.",
+    @Option(help: ArgumentHelp("copy: copy the active's tables into the empty passive first; none (default): it has them, up to its progress or the LSN of the `snapshot --slot` it was restored from.",
                                valueName: "mode")) var `init`: String?
     @Flag(help: "With --init copy: drop what the passive holds, and a slot it never copied from, first.") var clean = false
     @Option(help: "Parallel connections for --init copy (default: the number of cores).") var jobs: Int?
