@@ -155,10 +155,7 @@ import TestSupport
                 } == 0)
                 // As a crash mid-copy leaves it: the slot exists, the passive has no progress for it.
                 try await withConnection(target) { try await $0.execute("DROP TABLE leftover") }
-                var plain = options
-                plain.initMode = .none
-                plain.assumeInSync = true
-                try await StreamRunner.prepare(plain, logger: Logger(label: "test"))
+                try await withConnection(source) { _ = try await $0.execute("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot]) }
                 let slotWithoutCopy = await #expect(throws: UsageError.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
                 #expect(slotWithoutCopy?.fix?.contains("--clean") == true)
                 options.clean = true
