@@ -34,7 +34,7 @@ public struct RestoreOptions: Sendable {
 
 /// `continuity restore`: pre-data schema, verified parts in parallel, post-data (indexes,
 /// constraints, triggers), sequences, ANALYZE, and a row in `continuity.restores` saying
-/// which snapshot this database came from.
+/// which snapshot this database came from (`RestoreRecord`).
 public enum RestoreRunner {
     @discardableResult
     public static func restore(_ options: RestoreOptions, logger: Logger) async throws -> Manifest {
@@ -64,7 +64,7 @@ public enum RestoreRunner {
         try await Connection.with(options.target) { target in
             try await DataFinishing.setSequences(manifest.sequences, on: target)
             try await DataFinishing.refresh(manifest.materializedViews, on: target)
-            try await record(manifest, options: options, on: target)
+            try await RestoreRecord.record(manifest, store: options.store.location, toolVersion: options.toolVersion, on: target)
         }
         return manifest
     }
@@ -80,19 +80,5 @@ public enum RestoreRunner {
             try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store, progress: progress)
             progress.finishedPart(of: "\(item.table.schema).\(item.table.name)", rows: item.part.rows, bytes: item.part.rawBytes)
         }
-    }
-
-    private static func record(_ manifest: Manifest, options: RestoreOptions, on target: Connection) async throws {
-        try await target.execute("""
-            CREATE SCHEMA IF NOT EXISTS continuity;
-            CREATE TABLE IF NOT EXISTS continuity.restores (
-                snapshot_id text NOT NULL, stack text NOT NULL, store text NOT NULL, snapshot_lsn pg_lsn NOT NULL,
-                source_system_identifier text NOT NULL, restored_at timestamptz NOT NULL DEFAULT now(), tool_version text NOT NULL)
-            """)
-        try await target.execute("""
-            INSERT INTO continuity.restores (snapshot_id, stack, store, snapshot_lsn, source_system_identifier, tool_version)
-            VALUES ($1, $2, $3, $4, $5, $6)
-            """, [manifest.id.rawValue, manifest.stack, options.store.location, manifest.lsn.description,
-                  manifest.source.systemIdentifier, options.toolVersion])
     }
 }

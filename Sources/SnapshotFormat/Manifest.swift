@@ -25,6 +25,22 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var materializedViews: [Relation]
     /// How writes were fenced before the snapshot, if they were: the source was left that way.
     public var fence: String?
+    /// The persistent logical slot the snapshot was taken through (`snapshot --slot`), if any.
+    /// Absent in manifests that predate it, or without `--slot`.
+    public var slot: KeptSlot?
+
+    /// A slot whose consistent point is `lsn`: it keeps the WAL from there for a stream into a
+    /// database restored from this snapshot, through `publication`, which existed before the
+    /// slot (pgoutput reads publications as of each change: one made later is not found).
+    public struct KeptSlot: Codable, Equatable, Sendable {
+        public var name: String
+        public var publication: String
+
+        public init(name: String, publication: String) {
+            self.name = name
+            self.publication = publication
+        }
+    }
 
     public struct Source: Codable, Equatable, Sendable {
         public var serverVersion: String
@@ -144,7 +160,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, stack: String, id: SnapshotID,
                 startedAt: Date, finishedAt: Date, source: Source, lsn: LSN, compression: String,
                 schema: SchemaFiles, tables: [Table], sequences: [Sequence], materializedViews: [Relation] = [],
-                fence: String?) {
+                fence: String?, slot: KeptSlot? = nil) {
         self.formatVersion = formatVersion
         self.toolVersion = toolVersion
         self.stack = stack
@@ -159,11 +175,12 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.sequences = sequences
         self.materializedViews = materializedViews
         self.fence = fence
+        self.slot = slot
     }
 
     private enum CodingKeys: String, CodingKey {
         case formatVersion, toolVersion, stack, id, startedAt, finishedAt, source, lsn, compression, schema,
-             tables, sequences, materializedViews, fence, totals
+             tables, sequences, materializedViews, fence, slot, totals
     }
 
     public init(from decoder: any Decoder) throws {
@@ -186,6 +203,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         sequences = try container.decode([Sequence].self, forKey: .sequences)
         materializedViews = try container.decodeIfPresent([Relation].self, forKey: .materializedViews) ?? []
         fence = try container.decodeIfPresent(String.self, forKey: .fence)
+        slot = try container.decodeIfPresent(KeptSlot.self, forKey: .slot)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -204,6 +222,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         try container.encode(sequences, forKey: .sequences)
         try container.encode(materializedViews, forKey: .materializedViews)
         try container.encodeIfPresent(fence, forKey: .fence)
+        try container.encodeIfPresent(slot, forKey: .slot)
         try container.encode(totals, forKey: .totals)
     }
 }

@@ -1,5 +1,7 @@
 import Logging
+import OperatorErrors
 import PostgresClient
+import SnapshotFormat
 
 /// Where a snapshot stands in the WAL, exactly.
 ///
@@ -10,10 +12,14 @@ import PostgresClient
 /// from which a stream repeats nothing and misses nothing. It needs wal_level=logical, the
 /// replication privilege, a free slot, and no transaction running for long (a slot waits for
 /// those to end); without them the snapshot falls back to `pg_export_snapshot()` and its LSN
-/// is the one read just after (README, Snapshot and restore).
+/// is the one read just after (README, Snapshot and restore). `snapshot --slot` makes the slot
+/// persistent instead, and never falls back.
 struct SnapshotPoint {
     let snapshot: String
     let lsn: LSN
+    /// The persistent slot made for `snapshot --slot`, which outlives this run; nil for the
+    /// temporary one, which goes with `holder`.
+    let keptSlot: Manifest.KeptSlot?
     /// The walsender session that keeps the snapshot (and the temporary slot) alive.
     private let holder: Connection
 
@@ -22,32 +28,84 @@ struct SnapshotPoint {
                                  logger: Logger) async -> SnapshotPoint? {
         let name = "continuity_snapshot_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         do {
-            let holder = try await Connection.connect(source, options: .init(replication: true))
-            do {
-                // A slot waits for every transaction already running to end: do not let one left
-                // open for long hold up a snapshot before a stack goes away.
-                let timer = Task {
-                    try await Task.sleep(for: waitLimit)
-                    holder.cancel()
-                }
-                defer { timer.cancel() }
-                let slot = try await holder.createLogicalSlot(name, snapshot: .export, temporary: true)
-                guard let snapshot = slot.snapshotName else { throw ConnectionLost(target: source.shortDescription, reason: "no snapshot exported") }
-                return SnapshotPoint(snapshot: snapshot, lsn: slot.consistentPoint, holder: holder)
-            } catch {
-                await holder.close()
-                throw error
-            }
+            return try await make(name, kept: nil, on: source, waitLimit: waitLimit)
         } catch {
-            let reason = (error as? ServerError).map { $0.isQueryCanceled ? "a transaction open on the source kept it waiting over \(waitLimit)" : $0.message }
-            logger.notice("no temporary logical slot on \(source.shortDescription) (\(reason ?? "\(error)")); the snapshot's LSN is read just after it, not exactly at it")
+            logger.notice("no temporary logical slot on \(source.shortDescription) (\(reason(error, waitLimit))); the snapshot's LSN is read just after it, not exactly at it")
             return nil
         }
     }
 
-    /// Ends the session: the temporary slot goes with it.
+    /// `snapshot --slot NAME`: the slot stays after the run, at the snapshot's exact LSN, so a
+    /// stream into a database restored from the snapshot misses nothing; the stream's
+    /// publication is made first (`StreamPublication`). No fallback: without the slot the
+    /// snapshot would not be what was asked for.
+    static func viaKeptSlot(_ slot: Manifest.KeptSlot, on source: ConnectionString, waitLimit: Duration) async throws -> SnapshotPoint {
+        let name = slot.name
+        do {
+            try await Connection.with(source) { try await StreamPublication.ensure(slot.publication, on: $0) }
+        } catch {
+            throw UsageError("--slot \(name): publication \(slot.publication) could not be made on \(source.shortDescription) (\(reason(error, waitLimit)))",
+                             fix: "create it as a superuser (CREATE PUBLICATION … FOR ALL TABLES WITH (publish_via_partition_root = true)), then run again",
+                             status: .failed)
+        }
+        do {
+            return try await make(name, kept: slot, on: source, waitLimit: waitLimit)
+        } catch let error as ServerError where error.sqlState == "42710" {
+            throw UsageError("slot \(name) already exists on \(source.shortDescription): a slot cannot be moved back to a new snapshot",
+                             fix: "choose another --slot, or drop it first if no stream needs it (SELECT pg_drop_replication_slot('\(name)'))",
+                             status: .refused)
+        } catch let error as ServerError where error.isQueryCanceled {
+            throw UsageError("--slot \(name): \(reason(error, waitLimit)), so no slot was made",
+                             fix: "end the transactions left open on the source (see pg_stat_activity), then run again", status: .failed)
+        } catch {
+            let precondition = (error as? ServerError)?.sqlState == "55000"  // wal_level below logical
+            throw UsageError("--slot \(name): no logical slot could be made on \(source.shortDescription) (\(reason(error, waitLimit)))",
+                             fix: "it needs wal_level=logical, a role with REPLICATION, a free slot (max_replication_slots) and a direct connection, not PgBouncer",
+                             status: precondition ? .refused : .failed)
+        }
+    }
+
+    private static func make(_ name: String, kept: Manifest.KeptSlot?, on source: ConnectionString, waitLimit: Duration) async throws -> SnapshotPoint {
+        let holder = try await Connection.connect(source, options: .init(replication: true))
+        do {
+            // A slot waits for every transaction already running to end: do not let one left
+            // open for long hold up a snapshot before a stack goes away.
+            let timer = Task {
+                try await Task.sleep(for: waitLimit)
+                holder.cancel()
+            }
+            defer { timer.cancel() }
+            let slot = try await holder.createLogicalSlot(name, snapshot: .export, temporary: kept == nil)
+            guard let snapshot = slot.snapshotName else { throw ConnectionLost(target: source.shortDescription, reason: "no snapshot exported") }
+            return SnapshotPoint(snapshot: snapshot, lsn: slot.consistentPoint, keptSlot: kept, holder: holder)
+        } catch {
+            await holder.close()
+            throw error
+        }
+    }
+
+    private static func reason(_ error: any Error, _ waitLimit: Duration) -> String {
+        (error as? ServerError).map { $0.isQueryCanceled ? "a transaction open on the source kept it waiting over \(waitLimit)" : $0.message }
+            ?? (error as? any OperatorError)?.problem ?? "\(error)"
+    }
+
+    /// Ends the session: the temporary slot goes with it, a kept one stays.
     func release() async {
         await holder.close()
+    }
+
+    /// The snapshot failed: ends the session and drops a kept slot too, which would otherwise
+    /// hold the source's WAL for good. Runs even when the snapshot was cancelled.
+    func abandon(on source: ConnectionString, logger: Logger) async {
+        await holder.close()
+        guard let name = keptSlot?.name else { return }
+        await Task {
+            do {
+                try await Connection.with(source, options: .init(replication: true)) { try await $0.dropSlot(name) }
+            } catch {
+                logger.error("slot \(name) could not be dropped on \(source.shortDescription) (\((error as? any OperatorError)?.problem ?? "\(error)")): it holds WAL until SELECT pg_drop_replication_slot('\(name)') is run there")
+            }
+        }.value
     }
 }
 

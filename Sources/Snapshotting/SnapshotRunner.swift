@@ -21,8 +21,12 @@ public struct SnapshotOptions: Sendable {
     /// idled, and restore took 4 s to load instead of ~2.5 s.
     public var blocksPerPart: Int64 = 8192
     /// How long the temporary slot that gives the exact LSN may wait for transactions already
-    /// running on the source before the snapshot goes ahead without it (`SnapshotPoint`).
+    /// running on the source before the snapshot goes ahead without it (`SnapshotPoint`); with
+    /// `keepSlot`, before the snapshot fails.
     public var exactPointWait: Duration = .seconds(10)
+    /// `--slot NAME`: take the snapshot through a persistent slot of that name, kept at the
+    /// snapshot's LSN for a stream into a database restored from it, through the publication.
+    public var keepSlot: Manifest.KeptSlot?
     public var toolVersion: String
 
     public init(source: ConnectionString, store: any SnapshotStore, stack: String, jobs: Int, codec: Codec, toolVersion: String) {
@@ -58,12 +62,16 @@ public enum SnapshotRunner {
     private static func takeOnce(_ options: SnapshotOptions, logger: Logger) async throws -> Manifest {
         let startedAt = Date()
         let layout = SnapshotLayout(stack: options.stack, id: SnapshotID.new(at: startedAt))
-        let point = await SnapshotPoint.viaTemporarySlot(options.source, waitLimit: options.exactPointWait, logger: logger)
+        let point: SnapshotPoint? = if let slot = options.keepSlot {
+            try await SnapshotPoint.viaKeptSlot(slot, on: options.source, waitLimit: options.exactPointWait)
+        } else {
+            await SnapshotPoint.viaTemporarySlot(options.source, waitLimit: options.exactPointWait, logger: logger)
+        }
         let coordinator: Connection
         do {
             coordinator = try await Connection.connect(options.source)
         } catch {
-            await point?.release()
+            await point?.abandon(on: options.source, logger: logger)
             throw error
         }
         do {
@@ -74,7 +82,7 @@ public enum SnapshotRunner {
             return manifest
         } catch {
             await coordinator.close()
-            await point?.release()
+            await point?.abandon(on: options.source, logger: logger)
             try? await Blocking.run { [store = options.store] in
                 for object in try store.list(prefix: layout.directory + "/") { try store.delete(object.key) }
             }
@@ -122,7 +130,7 @@ public enum SnapshotRunner {
                                       rows: tableParts.reduce(0) { $0 + $1.rows }, parts: tableParts)
             },
             sequences: sequences, materializedViews: materializedViews,
-            fence: options.fence == .none ? nil : options.fence.name)
+            fence: options.fence == .none ? nil : options.fence.name, slot: point?.keptSlot)
         let encoded = try ManifestCodec.encode(manifest)
         try await Blocking.run { [store = options.store] in try store.put(layout.manifest, encoded) }
         try await coordinator.execute("COMMIT")

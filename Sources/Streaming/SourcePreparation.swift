@@ -1,6 +1,7 @@
 import OperatorErrors
 import PostgresClient
 import Preflight
+import Snapshotting
 
 /// What must hold on the active before a stream starts: the publication exists, every table
 /// it carries can be streamed, and the slot is usable and not followed by anyone else.
@@ -13,37 +14,19 @@ enum SourcePreparation {
         case invalidated
     }
 
-    /// The publication (FOR ALL TABLES) unless it exists, and a refusal, before anything is
-    /// created, when a table has no usable replica identity.
-    ///
-    /// Partitions are published as themselves, as native logical replication does by default:
-    /// each leaf has its own key (a root may have none), a TRUNCATE of one partition is
-    /// carried, and a row moving across partitions arrives as a delete and an insert. A
-    /// publication that publishes through the root is refused when it carries a partitioned
-    /// table: the root's key may not exist, and a single partition's TRUNCATE is never sent.
-    static func ensurePublication(_ options: StreamOptions, on source: Connection) async throws {
+    /// A refusal, before anything is created, when a table has no usable replica identity.
+    static func requireReplicaIdentities(on source: Connection) async throws {
         let missing = try await NodeFacts.tablesLackingReplicaIdentity(source)
         if !missing.isEmpty {
             throw UsageError("no usable replica identity on \(missing.joined(separator: ", ")): their updates and deletes could not be applied on the passive",
                              fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX <unique index> (or FULL), then re-run",
                              status: .refused)
         }
-        let publication = try await source.query("""
-            SELECT p.pubviaroot AS via_root,
-                   (SELECT string_agg(format('%I.%I', t.schemaname, t.tablename), ', ' ORDER BY 1)
-                    FROM pg_publication_tables t JOIN pg_class c ON c.oid = format('%I.%I', t.schemaname, t.tablename)::regclass
-                    WHERE t.pubname = p.pubname AND c.relkind = 'p') AS partitioned
-            FROM pg_publication p WHERE p.pubname = $1
-            """, [options.publication]).rows.first
-        guard let publication else {
-            try await source.execute("CREATE PUBLICATION \(quoteIdentifier(options.publication)) FOR ALL TABLES")
-            return
-        }
-        if publication["via_root"] == "t", let partitioned = publication["partitioned"] {
-            throw UsageError("publication \(options.publication) publishes partitions through their root (\(partitioned)): a TRUNCATE of one partition would not be carried, and a root keyed only on its partitions has no key",
-                             fix: "ALTER PUBLICATION \(quoteIdentifier(options.publication)) SET (publish_via_partition_root = false) on the active, then re-run",
-                             status: .refused)
-        }
+    }
+
+    /// The publication unless it exists (`StreamPublication`: partitions as themselves).
+    static func ensurePublication(_ options: StreamOptions, on source: Connection) async throws {
+        try await StreamPublication.ensure(options.publication, on: source)
     }
 
     static func slotState(_ slot: String, on source: Connection) async throws -> SlotState {

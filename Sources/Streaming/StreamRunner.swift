@@ -1,6 +1,5 @@
 import Applier
 import Cloning
-import Restoring
 import Foundation
 import Logging
 import OperatorErrors
@@ -17,6 +16,9 @@ public struct StreamOptions: Sendable {
     public var clean = false
     /// Parallel sessions for `--init copy`.
     public var jobs = 2
+    /// `--assume-in-sync`: the operator vouches that the passive matches the active now, so a
+    /// passive with no progress row and no snapshot slot may start from a slot made now.
+    public var assumeInSync = false
     public var until: Until
     /// How long a restart waits for a crashed run's walsender to let go of the slot.
     public var slotReleaseWait: Duration = .seconds(10)
@@ -117,39 +119,44 @@ public enum StreamRunner {
         return target
     }
 
-    /// The publication, the slot, and with `--init copy` the passive's copy, unless this
-    /// passive already has one for this slot (a re-run then just resumes).
+    /// Decides where the stream starts (`StreamStart`), refusing before anything is created on
+    /// the active; then the publication, the slot, and with `--init copy` the passive's copy,
+    /// unless this passive already has one for this slot (a re-run then just resumes).
     @discardableResult
     public static func prepare(_ options: StreamOptions, logger: Logger) async throws -> CopyReport? {
         try await Connection.with(options.source) { source in
+            try await SourcePreparation.requireReplicaIdentities(on: source)
+            _ = try await SourcePreparation.settledSlotState(options, on: source)
+            let active = try await StreamStart.Active.read(slot: options.slot, on: source)
+            let passive = try await Connection.with(options.target) { try await StreamStart.Passive.read(slot: options.slot, on: $0) }
+            let start = try StreamStart.decide(.init(slot: options.slot, publication: options.publication, initMode: options.initMode,
+                                                     clean: options.clean, assumeInSync: options.assumeInSync),
+                                               passive: passive, active: active)
             try await SourcePreparation.ensurePublication(options, on: source)
-            let slot = try await SourcePreparation.settledSlotState(options, on: source)
-            let progress = try await Connection.with(options.target) { target in
-                let progress = try await StreamProgress.read(slot: options.slot, on: target)
-                // Refused before a slot is made; the copy checks again (and cleans) itself.
-                if options.initMode == .copy, progress == nil, !options.clean {
-                    try await TargetPreparation.requireEmpty(target)
-                }
-                return progress
-            }
-            switch (options.initMode, slot, progress) {
-            case (.copy, .free, nil):
-                guard options.clean else {
-                    throw UsageError("slot \(options.slot) exists on the active, but this passive has no progress for it, so it cannot have been copied under its snapshot",
-                                     fix: "re-run with --clean to drop and re-create the slot and the passive's tables, or use --init none if the passive already holds the data",
-                                     status: .refused)
-                }
-                try await Connection.with(options.source, options: .init(replication: true)) { try await $0.dropSlot(options.slot) }
-                return try await copy(options, logger: logger)
-            case (.copy, .absent, _):
-                return try await copy(options, logger: logger)
-            case (_, .absent, _):
-                try await Connection.with(options.source, options: .init(replication: true)) {
-                    _ = try await $0.createLogicalSlot(options.slot, snapshot: .noExport)
-                }
-                return nil
-            default:
+            switch start {
+            case .resume:
                 if options.initMode == .copy { logger.info("the passive was copied for slot \(options.slot) before; resuming the stream") }
+                return nil
+            case .snapshot(let id, let lsn):
+                try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: lsn, on: $0) }
+                logger.info("the passive was restored from snapshot \(id): streaming slot \(options.slot) from the snapshot's LSN \(lsn)")
+                return nil
+            case .copy(let dropSlot):
+                if dropSlot {
+                    try await Connection.with(options.source, options: .init(replication: true)) { try await $0.dropSlot(options.slot) }
+                }
+                return try await copy(options, logger: logger)
+            case .inSync(let createSlot):
+                let from = createSlot
+                    ? try await Connection.with(options.source, options: .init(replication: true)) {
+                        try await $0.createLogicalSlot(options.slot, snapshot: .noExport).consistentPoint
+                    }
+                    : active.slot?.confirmedFlush
+                // Recorded, so that a re-run without the flag resumes instead of being refused.
+                if let from {
+                    try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: from, on: $0) }
+                }
+                logger.notice("--assume-in-sync: streaming slot \(options.slot) from \(from?.description ?? "where it stands"); nothing written before is carried")
                 return nil
             }
         }

@@ -3,6 +3,7 @@ import Compression
 import Fencing
 import Foundation
 import OperatorErrors
+import PostgresClient
 import ProgressDisplay
 import SnapshotFormat
 import SnapshotStore
@@ -20,6 +21,12 @@ struct Snapshot: AsyncParsableCommand {
     @Option(help: ArgumentHelp("gzip[:LEVEL] (default gzip:1) or none.", valueName: "codec")) var compression: String?
     @Option(help: ArgumentHelp("Stop writes first and leave them stopped: readonly, pgbouncer or none (default).", valueName: "fence")) var fence: String?
     @Option(help: ArgumentHelp("PgBouncer's admin console, for --fence pgbouncer.", valueName: "dsn")) var pgbouncerAdmin: String?
+    // Flag only, never the config file's `slot` (the stream's): a snapshot scheduled from the
+    // config would otherwise try to remake the same slot every time, and be refused.
+    @Option(help: ArgumentHelp("Keep a logical slot of this name at the snapshot's exact LSN, so `stream --slot NAME` into a database restored from it misses nothing. It holds WAL on the source until a stream uses it or it is dropped.",
+                               valueName: "name")) var slot: String?
+    @Option(help: ArgumentHelp("With --slot: the publication the stream will read through (default continuity, FOR ALL TABLES); made now if missing, since a slot cannot decode through one made after it.",
+                               valueName: "name")) var publication: String?
 
     func run() async throws {
         try await CommandRunner.run("snapshot", common) { context in
@@ -32,11 +39,15 @@ struct Snapshot: AsyncParsableCommand {
             let fence = try Fence(parsing: settings.string("fence", flag: fence) ?? "none",
                                   pgbouncerAdmin: try context.optionalDSN("pgbouncer-admin", flag: pgbouncerAdmin))
             let store = try StoreURL.open(try settings.required("store", flag: store))
+            if let slot, !Connection.isValidSlotName(slot) {
+                throw UsageError("slot name '\(slot)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63)")
+            }
 
             let started = ContinuousClock.now
             var options = SnapshotOptions(source: source, store: store, stack: stack, jobs: jobs, codec: codec,
                                           toolVersion: ContinuityVersion.current)
             options.fence = fence
+            options.keepSlot = slot.map { .init(name: $0, publication: settings.string("publication", flag: publication) ?? "continuity") }
             let manifest = try await SnapshotRunner.take(options, logger: context.logger)
             let report = SnapshotReport(manifest: manifest, store: store.location, seconds: (ContinuousClock.now - started).seconds)
             try context.emit(report, text: report.text)
@@ -57,6 +68,8 @@ struct SnapshotReport: Encodable {
     let storedBytes: Int64
     /// The fence left standing on the source, if any.
     let fence: String?
+    /// The slot kept at `lsn` (`--slot`), if any.
+    let slot: String?
     let seconds: Double
 
     init(manifest: Manifest, store: String, seconds: Double) {
@@ -70,6 +83,7 @@ struct SnapshotReport: Encodable {
         rawBytes = totals.rawBytes
         storedBytes = totals.storedBytes
         fence = manifest.fence
+        slot = manifest.slot?.name
         self.seconds = seconds
     }
 
@@ -79,5 +93,6 @@ struct SnapshotReport: Encodable {
         snapshot \(id) of stack \(stack) in \(store): \(tables) tables, \(rows) rows, \
         \(rawBytes / 1_000_000) MB → \(storedBytes / 1_000_000) MB stored, LSN \(lsn), \(String(format: "%.1f", seconds)) s
         """ + (fence.map { "\nthe source was left fenced (\($0)): writes stay stopped" } ?? "")
+            + (slot.map { "\nslot \($0) is kept at \(lsn) on the source: it holds WAL there until a stream uses it or it is dropped" } ?? "")
     }
 }

@@ -98,13 +98,17 @@ struct Snapshots: AsyncParsableCommand {
                 guard let keep = try context.settings.integer("keep", flag: keep, range: 1...100_000) else {
                     throw UsageError.missing("keep")
                 }
-                let plan = try await Blocking.run {
+                let (plan, slots) = try await Blocking.run {
                     let store = catalog.store
                     let plan = Retention.plan(objects: try store.list(prefix: "\(stack)/"), stack: stack, keep: keep, now: Date())
+                    // Prune knows the store, not the source: it names the slots of the snapshots it
+                    // deletes (`snapshot --slot`) for the operator to drop there, never drops them.
+                    let slots = plan.expired.compactMap { try? catalog.manifest($0, stack: stack).slot?.name }
                     for key in plan.keys { try store.delete(key) }
-                    return plan
+                    return (plan, slots)
                 }
-                let report = PruneReport(deleted: plan.expired.map(\.rawValue), leftovers: plan.leftovers, objects: plan.keys.count)
+                let report = PruneReport(deleted: plan.expired.map(\.rawValue), leftovers: plan.leftovers, objects: plan.keys.count,
+                                         slotsLeft: slots)
                 try context.emit(report, text: report.text)
                 return .done
             }
@@ -160,6 +164,11 @@ enum ManifestPrinter {
             "  source       \(manifest.source.database) on PostgreSQL \(manifest.source.serverVersion), system \(manifest.source.systemIdentifier)",
             "  taken        \(manifest.startedAt) – \(manifest.finishedAt) by continuity \(manifest.toolVersion)",
             "  LSN          \(manifest.lsn)",
+        ]
+        if let slot = manifest.slot {
+            lines.append("  slot         \(slot.name) (publication \(slot.publication)), kept on the source at the LSN: it holds WAL there until a stream uses it or it is dropped")
+        }
+        lines += [
             "  compression  \(manifest.compression)",
             "  totals       \(totals.tables) tables, \(totals.parts) parts, \(totals.rows) rows, \(megabytes(totals.rawBytes)) raw, \(megabytes(totals.storedBytes)) stored",
             "  tables",
@@ -189,10 +198,13 @@ struct PruneReport: Encodable {
     let deleted: [String]
     let leftovers: [String]
     let objects: Int
+    /// Slots the deleted snapshots kept on their source: still there, holding WAL.
+    let slotsLeft: [String]
 
     var text: String {
         if deleted.isEmpty && leftovers.isEmpty { return "nothing to prune" }
-        return (deleted.map { "deleted snapshot \($0)" } + leftovers.map { "deleted leftover \($0)" } + ["\(objects) objects deleted"])
+        return (deleted.map { "deleted snapshot \($0)" } + leftovers.map { "deleted leftover \($0)" } + ["\(objects) objects deleted"]
+                + slotsLeft.map { "slot \($0) of a deleted snapshot is still on the source and holds WAL there: unless a stream uses it, SELECT pg_drop_replication_slot('\($0)')" })
             .joined(separator: "\n")
     }
 }

@@ -30,19 +30,27 @@ struct StreamRun: AsyncParsableCommand {
         commandName: "run",
         abstract: "Follow the slot and apply it to the passive (the default: `continuity stream …`).",
         discussion: """
-            --init copy creates the slot with an exported snapshot and copies the schema and every \
-            table into the empty passive under it first; re-running after a completed copy just \
-            resumes. DDL is not streamed: a table whose columns differ stops the stream and says how. \
-            Lost connections are retried with backoff for up to 5 minutes.
+            A stream starts exactly where the passive's data ends: its progress for the slot; or, \
+            for a passive restored from a snapshot taken with `snapshot --slot NAME`, that slot at \
+            the snapshot's LSN (run with the same --slot); or --init copy, which creates the slot \
+            with an exported snapshot and copies the schema and every table into the empty passive \
+            under it first (re-running after a completed copy just resumes). Anything else is \
+            refused (exit 3) unless --assume-in-sync. DDL is not streamed: a table whose columns \
+            differ stops the stream and says how. Lost connections are retried with backoff for up \
+            to 5 minutes.
             """)
 
     @OptionGroup var common: CommonOptions
     @OptionGroup var endpoints: StreamEndpoints
     @Option(help: ArgumentHelp("The publication (default continuity, FOR ALL TABLES).", valueName: "name")) var publication: String?
-    @Option(help: ArgumentHelp("copy: copy the active's tables into the empty passive first; none (default): it has them.",
+    @Option(help: ArgumentHelp("copy: copy the active's tables into the empty passive first; none (default): it has them, up to its progress or the LSN of the `snapshot --slot` it was restored from.",
                                valueName: "mode")) var `init`: String?
     @Flag(help: "With --init copy: drop what the passive holds, and a slot it never copied from, first.") var clean = false
     @Option(help: "Parallel connections for --init copy (default: the number of cores).") var jobs: Int?
+    // Flag only, never from the config file or the environment: it vouches for the passive
+    // at one moment, and a standing setting would silently lose the gap on every later run.
+    @Flag(help: "The passive matches the active now (writes stopped): start a passive with no progress and no snapshot slot from a slot made now. Anything written before that is not carried.")
+    var assumeInSync = false
     @Option(help: ArgumentHelp("caught-up or an LSN: stop there instead of running until interrupted.", valueName: "point")) var until: String?
 
     func run() async throws {
@@ -59,6 +67,7 @@ struct StreamRun: AsyncParsableCommand {
             }
             options.initMode = initMode
             options.clean = try settings.flag("clean", flag: clean)
+            options.assumeInSync = assumeInSync
             options.jobs = try settings.integer("jobs", flag: jobs, range: 1...256) ?? ProcessInfo.processInfo.activeProcessorCount
             let stream = Task { [logger = context.logger] in try await StreamRunner.run(options, logger: logger) }
             let signals = TerminationSignals { [logger = context.logger] in

@@ -26,7 +26,7 @@ import TestSupport
     }
 
     /// A source and a passive with the same tables (the passive holding the starting rows), a
-    /// slot, and cleanup of the slot afterwards.
+    /// slot made by `--assume-in-sync`, and cleanup of the slot afterwards.
     static func withPair(_ body: (ConnectionString, ConnectionString, String) async throws -> Void) async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withTestDatabase(on: TestBed.passive) { target in
@@ -34,7 +34,7 @@ import TestSupport
                 try await withConnection(target) { try await $0.execute(Self.schema) }
                 let slot = uniqueName("cli_stream")
                 let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
-                                                             "--slot", slot, "--publication", "p", "--until", "caught-up"])
+                                                             "--slot", slot, "--publication", "p", "--until", "caught-up", "--assume-in-sync"])
                 #expect(prepared.status == 0, "\(prepared.stderr)")
                 do {
                     try await body(source, target, slot)

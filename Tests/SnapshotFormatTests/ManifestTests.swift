@@ -33,6 +33,20 @@ import Testing
         #expect(Self.sample.totals.storedBytes == 200 + 150 + 100 + 50)
     }
 
+    /// `snapshot --slot`: the slot is written when there is one, and a manifest without it
+    /// (older, or taken without --slot) reads as none.
+    @Test func carriesTheKeptSlotWhenThereIsOne() throws {
+        var kept = Self.sample
+        kept.slot = .init(name: "orders_follow", publication: "continuity")
+        let json = String(decoding: try ManifestCodec.encode(kept), as: UTF8.self)
+        #expect(json.contains("\"name\" : \"orders_follow\""))
+        #expect(json.contains("\"publication\" : \"continuity\""))
+        #expect(try ManifestCodec.decode(Array(json.utf8)).slot == kept.slot)
+        let without = String(decoding: try ManifestCodec.encode(Self.sample), as: UTF8.self)
+        #expect(!without.contains("\"slot\""))
+        #expect(try ManifestCodec.decode(Array(without.utf8)).slot == nil)
+    }
+
     @Test func refusesAnotherFormatVersion() throws {
         var json = String(decoding: try ManifestCodec.encode(Self.sample), as: UTF8.self)
         json = json.replacingOccurrences(of: "\"format_version\" : 1", with: "\"format_version\" : 2")

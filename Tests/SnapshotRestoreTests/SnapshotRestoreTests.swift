@@ -126,6 +126,45 @@ import TestSupport
         }
     }
 
+    /// `continuity.restores` as an older continuity made it (no slot columns) stays readable
+    /// and gains them; stream progress left from before is forgotten, since the rows it
+    /// described were replaced (a stream resuming from it would skip the gap).
+    @Test func theRestoreRecordKeepsOldRowsAndForgetsStaleProgress() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)") }
+            try await withStore { store in
+                let manifest = try await SnapshotRunner.take(SnapshotOptions(source: source, store: store, stack: "record", jobs: 1, codec: .none,
+                                                                             toolVersion: "test"), logger: Self.logger)
+                try await withTestDatabase(on: TestBed.passive) { target in
+                    try await withConnection(target) { try await $0.execute("""
+                        CREATE SCHEMA continuity;
+                        CREATE TABLE continuity.restores (
+                            snapshot_id text NOT NULL, stack text NOT NULL, store text NOT NULL, snapshot_lsn pg_lsn NOT NULL,
+                            source_system_identifier text NOT NULL, restored_at timestamptz NOT NULL DEFAULT now(), tool_version text NOT NULL);
+                        INSERT INTO continuity.restores (snapshot_id, stack, store, snapshot_lsn, source_system_identifier, restored_at, tool_version)
+                        VALUES ('20200101T000000Z-0000', 'old', 'file:///old', '0/1', '1', now() - interval '1 day', 'old');
+                        CREATE TABLE continuity.stream_progress (slot text PRIMARY KEY, lsn pg_lsn NOT NULL);
+                        INSERT INTO continuity.stream_progress VALUES ('continuity', '0/1');
+                        """) }
+                    let old = try await withConnection(target) { try await RestoreRecord.latest(on: $0) }
+                    #expect(old?.snapshotID == "20200101T000000Z-0000")
+                    #expect(old?.slot == nil)
+                    try await RestoreRunner.restore(RestoreOptions(target: target, store: store, stack: "record", snapshot: "latest",
+                                                                   jobs: 1, clean: false, toolVersion: "test"), logger: Self.logger)
+                    let latest = try await withConnection(target) { try await RestoreRecord.latest(on: $0) }
+                    #expect(latest == RestoreRecord(snapshotID: manifest.id.rawValue, stack: "record", lsn: manifest.lsn, slot: nil,
+                                                    sourceSystemIdentifier: manifest.source.systemIdentifier))
+                    let (records, progress) = try await withConnection(target) { connection in
+                        (try await connection.query("SELECT count(*) FROM continuity.restores").scalar(Int.self),
+                         try await connection.query("SELECT count(*) FROM continuity.stream_progress").scalar(Int.self))
+                    }
+                    #expect(records == 2)
+                    #expect(progress == 0)
+                }
+            }
+        }
+    }
+
     @Test func aNonEmptyTargetIsRefusedUnlessClean() async throws {
         try await withRichSource { source in
             try await withStore { store in

@@ -14,8 +14,9 @@ import TestSupport
         try await withTestDatabase(on: TestBed.active) { source in
             try await withTestDatabase(on: TestBed.passive) { target in
                 for dsn in [source, target] { try await withConnection(dsn) { try await $0.execute(extensions + schema) } }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("exact"),
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("exact"),
                                             publication: uniqueName("pub"), until: .caughtUp)
+                options.assumeInSync = true  // the same schema, no rows yet
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await StreamRunnerTests.withSlot(options.slot) {
                     try await withConnection(source) { sql in for statement in workload { try await sql.execute(statement) } }
@@ -91,7 +92,8 @@ import TestSupport
                     CREATE PUBLICATION \(publication) FOR ALL TABLES WITH (publish_via_partition_root = true);
                     """)
             }
-            let options = StreamOptions(source: source, target: source, slot: uniqueName("viaroot"), publication: publication, until: .caughtUp)
+            var options = StreamOptions(source: source, target: source, slot: uniqueName("viaroot"), publication: publication, until: .caughtUp)
+            options.assumeInSync = true
             let error = await #expect(throws: UsageError.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
             #expect(error?.status == .refused)
             #expect(error?.problem.contains("public.m") == true)
@@ -128,8 +130,9 @@ import TestSupport
             try await withTestDatabase(on: TestBed.passive) { target in
                 let schema = "CREATE TABLE t (id int PRIMARY KEY, v text);"
                 for dsn in [source, target] { try await withConnection(dsn) { try await $0.execute(schema) } }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("mixed"),
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("mixed"),
                                             publication: "My Pub " + uniqueName("X"), until: .caughtUp)
+                options.assumeInSync = true
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await StreamRunnerTests.withSlot(options.slot) {
                     try await withConnection(source) { try await $0.execute("INSERT INTO t VALUES (1, 'one')") }

@@ -26,6 +26,7 @@ import TestSupport
         try await withConnection(target) { try await $0.execute(StreamRunnerTests.schema) }
         var options = StreamOptions(source: source, target: target, slot: uniqueName("fault"), publication: uniqueName("pub"), until: .never)
         options.reconnectFor = .seconds(60)
+        options.assumeInSync = true  // both start empty
         try await StreamRunner.prepare(options, logger: Logger(label: "test"))
         let stream = Task { try await StreamRunner.run(options, logger: Logger(label: "test")) }
         do {
@@ -70,7 +71,8 @@ import TestSupport
             try await withTestDatabase(on: TestBed.passive) { target in
                 try await withConnection(source) { try await $0.execute(StreamRunnerTests.schema) }
                 try await withConnection(target) { try await $0.execute(StreamRunnerTests.schema) }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("lost"), publication: uniqueName("pub"), until: .caughtUp)
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("lost"), publication: uniqueName("pub"), until: .caughtUp)
+                options.assumeInSync = true  // both start empty
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await withConnection(source) { sql in
                     try await waitUntil("the slot to be invalidated", timeout: .seconds(60)) {
@@ -113,7 +115,8 @@ import TestSupport
             try await withTestDatabase(on: TestBed.fragile) { target in
                 try await withConnection(source) { try await $0.execute(StreamRunnerTests.schema) }
                 try await withConnection(target) { try await $0.execute(StreamRunnerTests.schema) }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("durable"), publication: uniqueName("pub"), until: .caughtUp)
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("durable"), publication: uniqueName("pub"), until: .caughtUp)
+                options.assumeInSync = true
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await StreamRunnerTests.withSlot(options.slot) {
                     try await withConnection(source) { try await $0.execute("INSERT INTO accounts SELECT i, i, 'n' FROM generate_series(1, 1000) i") }

@@ -30,8 +30,11 @@ import TestSupport
         try await dropSlot(slot)
     }
 
+    /// Drops the slot if it is there (a test may have expected it gone).
     static func dropSlot(_ slot: String) async throws {
-        try await withConnection(TestBed.active) { _ = try await $0.execute("SELECT pg_drop_replication_slot($1)", [slot]) }
+        try await withConnection(TestBed.active) {
+            _ = try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", [slot])
+        }
     }
 
     /// Two runs with --until caught-up: the second resumes where the first stopped, and the
@@ -41,8 +44,9 @@ import TestSupport
             try await withTestDatabase(on: TestBed.passive) { target in
                 try await withConnection(source) { try await $0.execute(Self.schema) }
                 try await withConnection(target) { try await $0.execute(Self.schema) }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("stream"),
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("stream"),
                                             publication: uniqueName("pub"), until: .caughtUp)
+                options.assumeInSync = true  // both start empty
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await Self.withSlot(options.slot) {
                     try await withConnection(source) { sql in
@@ -74,8 +78,9 @@ import TestSupport
                 let schema = "CREATE TABLE orders (id serial PRIMARY KEY, note text); CREATE SEQUENCE invoice_numbers START 1000;"
                 try await withConnection(source) { try await $0.execute(schema) }
                 try await withConnection(target) { try await $0.execute(schema) }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("seq"),
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("seq"),
                                             publication: uniqueName("pub"), until: .caughtUp)
+                options.assumeInSync = true  // both start empty
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await Self.withSlot(options.slot) {
                     try await withConnection(source) { sql in
@@ -98,6 +103,7 @@ import TestSupport
         try await withTestDatabase(on: TestBed.active) { source in
             var options = StreamOptions(source: source, target: source, slot: uniqueName("busy"), publication: "p", until: .caughtUp)
             options.slotReleaseWait = .seconds(1)
+            options.assumeInSync = true
             try await StreamRunner.prepare(options, logger: Logger(label: "test"))
             try await Self.withSlot(options.slot) {
                 try await withConnection(source, replication: true) { holder in
@@ -149,9 +155,7 @@ import TestSupport
                 } == 0)
                 // As a crash mid-copy leaves it: the slot exists, the passive has no progress for it.
                 try await withConnection(target) { try await $0.execute("DROP TABLE leftover") }
-                var plain = options
-                plain.initMode = .none
-                try await StreamRunner.prepare(plain, logger: Logger(label: "test"))
+                try await withConnection(source) { _ = try await $0.execute("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot]) }
                 let slotWithoutCopy = await #expect(throws: UsageError.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
                 #expect(slotWithoutCopy?.fix?.contains("--clean") == true)
                 options.clean = true
@@ -170,7 +174,8 @@ import TestSupport
                 let schema = "CREATE TABLE codes (id int PRIMARY KEY, code text UNIQUE); INSERT INTO codes VALUES (1, 'a'), (2, 'b');"
                 try await withConnection(source) { try await $0.execute(schema) }
                 try await withConnection(target) { try await $0.execute(schema) }
-                let options = StreamOptions(source: source, target: target, slot: uniqueName("swap"), publication: uniqueName("pub"), until: .caughtUp)
+                var options = StreamOptions(source: source, target: target, slot: uniqueName("swap"), publication: uniqueName("pub"), until: .caughtUp)
+                options.assumeInSync = true  // both hold the same two rows
                 try await StreamRunner.prepare(options, logger: Logger(label: "test"))
                 try await withConnection(source) { sql in
                     try await sql.execute("BEGIN; UPDATE codes SET code = 'tmp' WHERE id = 1; UPDATE codes SET code = 'a' WHERE id = 2; UPDATE codes SET code = 'b' WHERE id = 1; COMMIT")
