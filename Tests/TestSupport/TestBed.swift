@@ -87,11 +87,12 @@ public func uniqueName(_ prefix: String) -> String {
     return "\(prefix)_\(suffix)"
 }
 
-/// Creates a fresh database on `server`, runs `body` with a DSN for it, and drops it again,
-/// whether `body` succeeded or not.
-public func withTestDatabase<T>(on server: ConnectionString, _ body: (ConnectionString) async throws -> T) async throws -> T {
+/// Creates a fresh database on `server` (`creating` adds to CREATE DATABASE, such as an
+/// encoding), runs `body` with a DSN for it, and drops it again, whether `body` succeeded or not.
+public func withTestDatabase<T>(on server: ConnectionString, creating clauses: String = "",
+                                _ body: (ConnectionString) async throws -> T) async throws -> T {
     let name = uniqueName("t")
-    try await withConnection(server) { try await $0.execute("CREATE DATABASE \(name)") }
+    try await withConnection(server) { try await $0.execute("CREATE DATABASE \(name) \(clauses)") }
     do {
         let result = try await body(server.database(name))
         try await dropDatabase(name, on: server)
