@@ -117,11 +117,12 @@ private func dropDatabase(_ name: String, on server: ConnectionString) async thr
     }
 }
 
-/// Runs `body` with an open connection and closes it afterwards.
+/// Runs `body` with an open connection and closes it afterwards. `fixingSettings: false` is
+/// for PgBouncer's admin console (`Connection.Options.fixesSettings`).
 @discardableResult
-public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false,
+public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false, fixingSettings: Bool = true,
                               _ body: (Connection) async throws -> T) async throws -> T {
-    try await Connection.with(dsn, options: .init(replication: replication), body)
+    try await Connection.with(dsn, options: .init(replication: replication, fixesSettings: fixingSettings), body)
 }
 
 /// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,
