@@ -25,7 +25,8 @@ public struct NodeFacts: Sendable, Equatable {
     /// The database's encoding (`server_encoding`); the server converts it to UTF-8 for continuity.
     public var databaseEncoding = "UTF8"
     /// Tables with row-level security this role does not bypass (not superuser, not BYPASSRLS,
-    /// not the owner): copying sessions run with row_security off, so reading them fails.
+    /// not the owner of a table without FORCE ROW LEVEL SECURITY): copying sessions run with
+    /// row_security off, so reading them fails.
     public var filteredByRowSecurity: [String] = []
 
     public var majorVersion: Int { versionNumber / 10000 }
@@ -77,7 +78,7 @@ extension NodeFacts {
             userRelations: try await userRelationCount(connection),
             databaseEncoding: try settings.decode("encoding"),
             filteredByRowSecurity: try await names(connection, where: """
-                c.relkind IN ('r', 'p') AND c.relrowsecurity AND NOT pg_has_role(c.relowner, 'USAGE')
+                c.relkind IN ('r', 'p') AND c.relrowsecurity AND NOT (pg_has_role(c.relowner, 'USAGE') AND NOT c.relforcerowsecurity)
                 AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
                 """))
     }

@@ -105,7 +105,7 @@ public enum Rules {
         let what = node == "source" ? "snapshots and --init copy read" : "the stream writes"
         return Finding(node: node, check: "row_security", severity: .blocking,
                        message: "\(facts.user) does not bypass the row-level security of \(list(facts.filteredByRowSecurity)); \(what) every row or fail",
-                       fix: "use a role with BYPASSRLS (ALTER ROLE \(facts.user) BYPASSRLS) or the tables' owner")
+                       fix: "use a role with BYPASSRLS (ALTER ROLE \(facts.user) BYPASSRLS) or the tables' owner (with FORCE ROW LEVEL SECURITY off)")
     }
 
     private static func common(_ facts: NodeFacts, node: String) -> [Finding] {

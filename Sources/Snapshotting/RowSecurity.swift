@@ -11,7 +11,9 @@ public struct RowSecurityInTheWay: OperatorError {
     public var problem: String {
         "\(table) has row-level security that \(user) does not bypass: a copy would hold only the rows its policies show"
     }
-    public var fix: String? { "run as a role with BYPASSRLS (ALTER ROLE \(user) BYPASSRLS) or as the table's owner" }
+    public var fix: String? {
+        "run as a role with BYPASSRLS (ALTER ROLE \(user) BYPASSRLS), or as the table's owner once it has NO FORCE ROW LEVEL SECURITY"
+    }
 
     /// Runs `body`, a copy of `table`, turning the server's row-security refusal into this error.
     public static func mapping<T>(_ table: SourceCatalogue.Table, on connection: Connection,
