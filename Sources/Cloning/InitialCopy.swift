@@ -99,7 +99,9 @@ public enum InitialCopy {
                             var moved: (rows: Int64, bytes: Int64) = (0, 0)
                             while let part = await queue.next() {
                                 try await SnapshotTableLocks.verify(part.table, on: source)
-                                let summary = try await PartTransfer.run(part, from: source, to: target, progress: progress)
+                                let summary = try await RowSecurityInTheWay.mapping(part.table, on: source) {
+                                    try await PartTransfer.run(part, from: source, to: target, progress: progress)
+                                }
                                 progress.finishedPart(of: part.table.displayName, rows: summary.rows, bytes: summary.bytes)
                                 moved = (moved.rows + summary.rows, moved.bytes + summary.bytes)
                             }

@@ -52,7 +52,8 @@ public enum Fence: Sendable, Equatable {
             }
         case .pgbouncer(let admin):
             let database = source["dbname"] ?? source["user"] ?? "postgres"
-            try await Connection.with(admin) { console in
+            // The admin console runs no SQL and accepts no startup parameters but its own.
+            try await Connection.with(admin, options: .init(fixesSettings: false)) { console in
                 do {
                     try await console.execute("PAUSE \(quoteIdentifier(database))")
                 } catch let error as ServerError where error.message.contains("already") {

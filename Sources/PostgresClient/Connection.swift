@@ -13,10 +13,14 @@ public actor Connection {
         public var connectTimeout: Int = 10
         /// Open a `replication=database` walsender connection (for slots and streaming).
         public var replication = false
+        /// Run the session with `SessionSettings.fixed`. Off only for PgBouncer's admin
+        /// console, which runs no SQL and refuses startup parameters it does not know.
+        public var fixesSettings = true
 
-        public init(connectTimeout: Int = 10, replication: Bool = false) {
+        public init(connectTimeout: Int = 10, replication: Bool = false, fixesSettings: Bool = true) {
             self.connectTimeout = connectTimeout
             self.replication = replication
+            self.fixesSettings = fixesSettings
         }
     }
 
@@ -78,6 +82,11 @@ public actor Connection {
         }
         keywords.append("dbname")
         values.append(dsn.conninfo)
+        if options.fixesSettings {
+            // After dbname, so these override the DSN's; `options` keeps the DSN's own first.
+            keywords += ["client_encoding", "options"]
+            values += ["UTF8", SessionSettings.startupOptions(after: dsn["options"] ?? ProcessInfo.processInfo.environment["PGOPTIONS"])]
+        }
         let conn = withCStringArray(keywords) { keys in
             withCStringArray(values) { vals in PQconnectdbParams(keys, vals, 1) }
         }
@@ -91,6 +100,35 @@ public actor Connection {
         // Notices ("relation does not exist, skipping") would otherwise go straight to stderr.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         canceller.set(PQgetCancel(conn))
+        if options.fixesSettings { try confirmSettings() }
+        // Every replication connection reads the source's data as text: refuse what cannot be converted.
+        if options.replication { try requireConvertibleEncoding() }
+    }
+
+    /// Reads the fixed settings back (one round trip); SETs those a pooler left out, and
+    /// refuses the session if any still differs.
+    private func confirmSettings() throws {
+        let shown = try query(SessionSettings.readBack).rows.first?.values ?? []
+        let differing = SessionSettings.differing(shown)
+        guard !differing.isEmpty else { return }
+        try execute(SessionSettings.setStatements(differing))
+        let after = try query(SessionSettings.readBack).rows.first?.values ?? []
+        if let kept = SessionSettings.differing(after).first {
+            let index = SessionSettings.fixed.firstIndex(of: kept) ?? 0
+            throw SessionSettingRefused(target: dsn.shortDescription, name: kept.name,
+                                        shown: (index < after.count ? after[index] : nil) ?? "", wanted: kept.value)
+        }
+    }
+
+    /// The database's encoding, as the server reported it at login.
+    public var serverEncoding: String? {
+        handle.flatMap { PQparameterStatus($0, "server_encoding") }.map { String(cString: $0) }
+    }
+
+    /// Throws `UnconvertibleEncoding` (exit 3) for a SQL_ASCII database, whose text has no
+    /// known encoding to convert to UTF-8 from.
+    public func requireConvertibleEncoding() throws {
+        if serverEncoding == "SQL_ASCII" { throw UnconvertibleEncoding(target: dsn.shortDescription) }
     }
 
     /// libpq prefixes each attempt with `connection to server at "h" (addr), port p failed: `

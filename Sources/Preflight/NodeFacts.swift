@@ -22,6 +22,12 @@ public struct NodeFacts: Sendable, Equatable {
     public var largeObjects: Int
     /// Tables, views, sequences and other relations in user schemas.
     public var userRelations: Int
+    /// The database's encoding (`server_encoding`); the server converts it to UTF-8 for continuity.
+    public var databaseEncoding = "UTF8"
+    /// Tables with row-level security this role does not bypass (not superuser, not BYPASSRLS,
+    /// not the owner of a table without FORCE ROW LEVEL SECURITY): copying sessions run with
+    /// row_security off, so reading them fails.
+    public var filteredByRowSecurity: [String] = []
 
     public var majorVersion: Int { versionNumber / 10000 }
 }
@@ -40,7 +46,8 @@ extension NodeFacts {
                    (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'walsender')::int AS used_senders,
                    r.rolsuper AS superuser, r.rolreplication AS replication,
                    pg_is_in_recovery() AS in_recovery,
-                   (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects
+                   (SELECT count(*) FROM pg_largeobject_metadata)::int AS large_objects,
+                   current_setting('server_encoding') AS encoding
             FROM pg_roles r WHERE r.rolname = current_user
             """).rows[0]
         let versionNumber: Int = try settings.decode("version_number")
@@ -68,7 +75,12 @@ extension NodeFacts {
                 """),
             unloggedTables: try await names(connection, where: "c.relkind = 'r' AND c.relpersistence = 'u'"),
             largeObjects: try settings.decode("large_objects"),
-            userRelations: try await userRelationCount(connection))
+            userRelations: try await userRelationCount(connection),
+            databaseEncoding: try settings.decode("encoding"),
+            filteredByRowSecurity: try await names(connection, where: """
+                c.relkind IN ('r', 'p') AND c.relrowsecurity AND NOT (pg_has_role(c.relowner, 'USAGE') AND NOT c.relforcerowsecurity)
+                AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+                """))
     }
 
     /// Logged tables whose updates and deletes could not be found on the passive: no replica

@@ -19,6 +19,12 @@ public enum Rules {
                                     message: "the source is a standby (in recovery); PostgreSQL \(facts.majorVersion) cannot host a logical slot there",
                                     fix: "point --source at the primary"))
         }
+        findings.append(facts.databaseEncoding == "SQL_ASCII"
+            ? Finding(node: node, check: "encoding", severity: .blocking,
+                      message: "the database is SQL_ASCII: its text is bytes in no known encoding, which snapshots and streams cannot carry faithfully, so they refuse it",
+                      fix: "move the data into a UTF8 database (pg_dump --encoding=<the encoding the data is in>, restore) and use that one")
+            : Finding(node: node, check: "encoding", severity: .ok,
+                      message: "the database is \(facts.databaseEncoding)" + (facts.databaseEncoding == "UTF8" ? "" : "; the server converts its text to UTF-8")))
         findings.append(sourcePrivileges(facts))
         if !facts.unreadableTables.isEmpty {
             findings.append(Finding(node: node, check: "table_privileges", severity: .blocking,
@@ -89,6 +95,19 @@ public enum Rules {
                       fix: "install postgresql-client-\(source.majorVersion) and put its pg_dump first on PATH")
     }
 
+    /// Blocking, not a warning: copying sessions run with row_security off, so a snapshot or
+    /// `--init copy` of such a table fails (on the target, applying into it does), every time.
+    private static func rowSecurity(_ facts: NodeFacts, node: String) -> Finding {
+        guard !facts.filteredByRowSecurity.isEmpty else {
+            return Finding(node: node, check: "row_security", severity: .ok,
+                           message: "no table has row-level security that \(facts.user) does not bypass")
+        }
+        let what = node == "source" ? "snapshots and --init copy read" : "the stream writes"
+        return Finding(node: node, check: "row_security", severity: .blocking,
+                       message: "\(facts.user) does not bypass the row-level security of \(list(facts.filteredByRowSecurity)); \(what) every row or fail",
+                       fix: "use a role with BYPASSRLS (ALTER ROLE \(facts.user) BYPASSRLS) or the tables' owner (with FORCE ROW LEVEL SECURITY off)")
+    }
+
     private static func common(_ facts: NodeFacts, node: String) -> [Finding] {
         [
             Finding(node: node, check: "reachable", severity: .ok,
@@ -98,6 +117,7 @@ public enum Rules {
                 : Finding(node: node, check: "server_version", severity: .blocking,
                           message: "PostgreSQL \(facts.version) has no pgoutput logical decoding",
                           fix: "upgrade to PostgreSQL 10 or newer (15 is what continuity is tested on)"),
+            rowSecurity(facts, node: node),
         ]
     }
 

@@ -7,7 +7,8 @@ import SnapshotFormat
 import SnapshotStore
 
 /// Runs `pg_dump --schema-only --section=…` under an exported snapshot and streams its output
-/// to a sink. The password travels in PGPASSWORD, never in pg_dump's arguments.
+/// to a sink. No secret travels in pg_dump's arguments (`DumpConnection`). The output is
+/// UTF-8 whatever the database's encoding (`--encoding`), as everything reading it assumes.
 public enum SchemaDump {
     public enum Section: String, Sendable { case preData = "pre-data", postData = "post-data" }
 
@@ -45,13 +46,14 @@ public enum SchemaDump {
     /// Blocks: call it off the cooperative pool.
     private static func run(_ section: Section, source: ConnectionString, snapshot: String,
                             into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let connection = try DumpConnection(source, environment: ProcessInfo.processInfo.environment)
+        defer { connection.remove() }
         let process = Process()
         (process.executableURL, process.arguments) = ClientPrograms.launch("pg_dump", [
-            "--schema-only", "--section=\(section.rawValue)", "--snapshot=\(snapshot)",
-            "--no-password", "--exclude-schema=continuity", "--dbname=\(source.removing("password").conninfo)",
+            "--schema-only", "--section=\(section.rawValue)", "--snapshot=\(snapshot)", "--encoding=UTF8",
+            "--no-password", "--exclude-schema=continuity", "--dbname=\(connection.conninfo)",
         ])
-        var environment = ProcessInfo.processInfo.environment
-        if let password = source["password"] { environment["PGPASSWORD"] = password }
+        var environment = connection.environment
         environment["PGAPPNAME"] = "continuity-pg_dump"
         process.environment = environment
         let output = Pipe(), errors = Pipe()

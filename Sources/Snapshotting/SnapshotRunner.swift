@@ -45,6 +45,8 @@ public struct SnapshotOptions: Sendable {
 /// prune` removes anything a crash leaves).
 public enum SnapshotRunner {
     public static func take(_ options: SnapshotOptions, logger: Logger) async throws -> Manifest {
+        // Before the fence: a refusal must leave the source as it was.
+        try await Connection.with(options.source) { try await $0.requireConvertibleEncoding() }
         if let undo = try await options.fence.apply(to: options.source) {
             logger.notice("writes to \(options.source.shortDescription) are fenced (\(options.fence.name)) and stay fenced; to undo: \(undo)")
         }
@@ -153,8 +155,10 @@ public enum SnapshotRunner {
                         while let job = await queue.next() {
                             try await SnapshotTableLocks.verify(job.table, on: connection)
                             let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
-                            let output = try await PartCopier.copy(job.table.copyOutSQL(where: job.condition), on: connection, codec: options.codec,
-                                                                   store: options.store, key: key, progress: progress)
+                            let output = try await RowSecurityInTheWay.mapping(job.table, on: connection) {
+                                try await PartCopier.copy(job.table.copyOutSQL(where: job.condition), on: connection, codec: options.codec,
+                                                          store: options.store, key: key, progress: progress)
+                            }
                             done.append((job.table.oid, Manifest.Part(index: job.index, path: key, rows: output.rows, rawBytes: output.rawBytes,
                                                                       storedBytes: output.storedBytes, sha256: output.sha256)))
                             progress.finishedPart(of: job.table.displayName, rows: output.rows, bytes: output.rawBytes)

@@ -8,7 +8,7 @@ import TestSupport
         let run = try await CommandLineRun.run(["check", "--source", TestBed.active.conninfo, "--target", TestBed.passive.conninfo])
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("[ok]       source wal_level: wal_level is logical"))
-        #expect(run.stdout.hasSuffix("ready: 13 ok, 0 warnings, 0 blocking\n"))
+        #expect(run.stdout.hasSuffix("ready: 16 ok, 0 warnings, 0 blocking\n"))
     }
 
     @Test func jsonIsOneDocumentOnStdout() async throws {

@@ -75,6 +75,47 @@ import TestSupport
         }
     }
 
+    /// A role its row-level security policies filter would copy only some rows: check says so,
+    /// naming the table (issue 9, defect 11).
+    @Test func tablesWhosePoliciesTheRoleDoesNotBypassBlock() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            let role = uniqueName("filtered_role")
+            try await withConnection(source) {
+                try await $0.execute("""
+                    CREATE ROLE \(role) LOGIN REPLICATION;
+                    CREATE TABLE open_rows (id int PRIMARY KEY); CREATE TABLE guarded (id int PRIMARY KEY);
+                    ALTER TABLE guarded ENABLE ROW LEVEL SECURITY; GRANT SELECT ON open_rows, guarded TO \(role);
+                    CREATE TABLE own (id int PRIMARY KEY); ALTER TABLE own OWNER TO \(role); ALTER TABLE own ENABLE ROW LEVEL SECURITY;
+                    CREATE TABLE own_forced (id int PRIMARY KEY); ALTER TABLE own_forced OWNER TO \(role);
+                    ALTER TABLE own_forced ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+                    """)
+            }
+            let socketDSN = try ConnectionString("host=\(try TestBed.setting("CONTINUITY_TESTBED_DIR")) port=\(source["port"]!) dbname=\(source["dbname"]!) user=\(role)")
+            let filtered = await Preflight.run(source: socketDSN, target: nil)
+            let owner = await Preflight.run(source: source, target: nil)
+            try await withConnection(source) { try await $0.execute("DROP TABLE guarded, open_rows, own, own_forced") }
+            try await withConnection(TestBed.active) { try await $0.execute("DROP ROLE \(role)") }
+            let finding = filtered.report.findings.first { $0.check == "row_security" }
+            #expect(finding?.severity == .blocking)
+            #expect(finding?.message.contains("public.guarded") == true)
+            #expect(finding?.message.contains("open_rows") == false)
+            // An owner bypasses its tables' policies, unless they are forced on it too.
+            #expect(finding?.message.contains("public.own,") == false)
+            #expect(finding?.message.contains("public.own_forced") == true)
+            #expect(owner.report.findings.first { $0.check == "row_security" }?.severity == .ok)
+        }
+    }
+
+    /// SQL_ASCII text has no known encoding: snapshots and streams refuse it, and check says so.
+    @Test func anSQLASCIISourceBlocks() async throws {
+        try await withTestDatabase(on: TestBed.active, creating: "ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0") { source in
+            let outcome = await Preflight.run(source: source, target: nil)
+            let finding = outcome.report.findings.first { $0.check == "encoding" }
+            #expect(finding?.severity == .blocking)
+            #expect(finding?.message.contains("SQL_ASCII") == true)
+        }
+    }
+
     @Test func anUnreachableSourceIsOneBlockingFindingAndFast() async throws {
         let started = ContinuousClock.now
         let outcome = await Preflight.run(source: try ConnectionString("host=127.0.0.1 port=1 dbname=x"), target: nil)

@@ -61,6 +61,27 @@ import Testing
         #expect(severity(findings, "large_objects") == .warning)
     }
 
+    @Test func anSQLASCIISourceBlocksAndOtherEncodingsAreConverted() {
+        var facts = Self.healthy
+        facts.databaseEncoding = "LATIN1"
+        #expect(Rules.source(facts).first { $0.check == "encoding" }?.severity == .ok)
+        facts.databaseEncoding = "SQL_ASCII"
+        let finding = Rules.source(facts).first { $0.check == "encoding" }
+        #expect(finding?.severity == .blocking)
+        #expect(finding?.fix?.contains("UTF8") == true)
+    }
+
+    @Test func rowSecurityTheRoleDoesNotBypassBlocksOnBothNodes() {
+        var facts = Self.healthy
+        #expect(severity(Rules.source(facts), "row_security") == .ok)
+        facts.filteredByRowSecurity = ["public.secrets"]
+        let finding = Rules.source(facts).first { $0.check == "row_security" }
+        #expect(finding?.severity == .blocking)
+        #expect(finding?.message.contains("public.secrets") == true)
+        #expect(finding?.fix?.contains("BYPASSRLS") == true)
+        #expect(severity(Rules.target(facts, source: nil), "row_security") == .blocking)
+    }
+
     @Test func aStandbyCannotBeASourceOrTarget() {
         var facts = Self.healthy
         facts.inRecovery = true

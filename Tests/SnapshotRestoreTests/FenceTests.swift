@@ -44,11 +44,11 @@ import TestSupport
 
             let held = Task { try await withConnection(throughBouncer) { try await $0.query("SELECT 1").scalar(Int.self) } }
             try await waitUntil("a client held by the pause") {
-                try await withConnection(admin) { console in
+                try await withConnection(admin, fixingSettings: false) { console in
                     try await console.query("SHOW CLIENTS").rows.contains { $0["database"] == database && $0["state"] == "waiting" }
                 }
             }
-            try await withConnection(admin) { try await $0.execute("RESUME \"\(database)\"") }
+            try await withConnection(admin, fixingSettings: false) { try await $0.execute("RESUME \"\(database)\"") }
             #expect(try await held.value == 1)
         }
     }

@@ -2,12 +2,23 @@ import PostgresClient
 
 /// Per-table row counts and content digests, and sequence values: two databases with equal
 /// digests hold the same data.
+///
+/// Values are compared as text, so the digest fixes the settings that text depends on
+/// itself, rather than trusting the connection code it helps to test; it hashes that text as
+/// UTF-8 in byte order, so databases in different encodings and collations compare.
 public struct DatabaseDigest: Equatable, CustomStringConvertible {
+    public static let fixedText = """
+        SET client_encoding = 'UTF8'; SET datestyle = 'ISO, MDY'; SET intervalstyle = 'postgres';
+        SET extra_float_digits = 3; SET timezone = 'UTC'; SET bytea_output = 'hex'; SET lc_monetary = 'C';
+        SET xmloption = content; SET row_security = off
+        """
+
     public var tables: [String: String]
     public var sequences: [String: String]
 
     public static func of(_ dsn: ConnectionString) async throws -> DatabaseDigest {
         try await Connection.with(dsn) { connection in
+            try await connection.execute(fixedText)
             var tables: [String: String] = [:]
             let names = try await connection.query("""
                 SELECT format('%I.%I', n.nspname, c.relname) AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -16,7 +27,7 @@ public struct DatabaseDigest: Equatable, CustomStringConvertible {
                 """).rows.compactMap { $0["name"] }
             for name in names {
                 let row = try await connection.query(
-                    "SELECT count(*) AS n, coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t::text)), '-') AS digest FROM \(name) t").rows[0]
+                    "SELECT count(*) AS n, coalesce(md5(convert_to(string_agg(t::text, E'\\n' ORDER BY t::text COLLATE \"C\"), 'UTF8')), '-') AS digest FROM \(name) t").rows[0]
                 tables[name] = "\(row["n"]!) rows, \(row["digest"]!)"
             }
             var sequences: [String: String] = [:]

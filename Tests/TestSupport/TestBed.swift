@@ -89,11 +89,12 @@ public func uniqueName(_ prefix: String) -> String {
     return "\(prefix)_\(suffix)"
 }
 
-/// Creates a fresh database on `server`, runs `body` with a DSN for it, and drops it again,
-/// whether `body` succeeded or not.
-public func withTestDatabase<T>(on server: ConnectionString, _ body: (ConnectionString) async throws -> T) async throws -> T {
+/// Creates a fresh database on `server` (`creating` adds to CREATE DATABASE, such as an
+/// encoding), runs `body` with a DSN for it, and drops it again, whether `body` succeeded or not.
+public func withTestDatabase<T>(on server: ConnectionString, creating clauses: String = "",
+                                _ body: (ConnectionString) async throws -> T) async throws -> T {
     let name = uniqueName("t")
-    try await withConnection(server) { try await $0.execute("CREATE DATABASE \(name)") }
+    try await withConnection(server) { try await $0.execute("CREATE DATABASE \(name) \(clauses)") }
     do {
         let result = try await body(server.database(name))
         try await dropDatabase(name, on: server)
@@ -118,11 +119,12 @@ private func dropDatabase(_ name: String, on server: ConnectionString) async thr
     }
 }
 
-/// Runs `body` with an open connection and closes it afterwards.
+/// Runs `body` with an open connection and closes it afterwards. `fixingSettings: false` is
+/// for PgBouncer's admin console (`Connection.Options.fixesSettings`).
 @discardableResult
-public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false,
+public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false, fixingSettings: Bool = true,
                               _ body: (Connection) async throws -> T) async throws -> T {
-    try await Connection.with(dsn, options: .init(replication: replication), body)
+    try await Connection.with(dsn, options: .init(replication: replication, fixesSettings: fixingSettings), body)
 }
 
 /// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,

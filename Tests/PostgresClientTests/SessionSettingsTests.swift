@@ -1,0 +1,73 @@
+@testable import PostgresClient
+import Testing
+import TestSupport
+
+/// Every data session runs with `SessionSettings.fixed`, whatever the database, the role or a
+/// pooler in between would give it (issue 9, defect 1).
+@Suite struct SessionSettingsTests {
+    /// The database's odd settings, and ones that change how text is read, do not reach it.
+    static let odd = OddSettings.source.merging(OddSettings.target) { first, _ in first }.merging([
+        "row_security": "on", "statement_timeout": "5s", "idle_in_transaction_session_timeout": "5s",
+        "standard_conforming_strings": "off", "client_encoding": "LATIN1",
+    ]) { first, _ in first }
+
+    static func shown(on connection: Connection) async throws -> [String: String] {
+        let row = try await connection.query(SessionSettings.readBack).rows[0]
+        return Dictionary(uniqueKeysWithValues: SessionSettings.fixed.indices.map { (SessionSettings.fixed[$0].name, row[$0] ?? "") })
+    }
+
+    static let expected = [
+        "client_encoding": "UTF8", "DateStyle": "ISO, MDY", "IntervalStyle": "postgres", "extra_float_digits": "3",
+        "TimeZone": "UTC", "bytea_output": "hex", "xmloption": "content", "lc_monetary": "C",
+        "standard_conforming_strings": "on", "array_nulls": "on", "row_security": "off",
+        "statement_timeout": "0", "idle_in_transaction_session_timeout": "0",
+    ]
+
+    @Test func sessionsAndWalsendersIgnoreTheDatabasesSettings() async throws {
+        try await withTestDatabase(on: TestBed.active) { database in
+            try await OddSettings.apply(Self.odd, to: database)
+            #expect(try await withConnection(database) { try await Self.shown(on: $0) } == Self.expected)
+            // pgoutput's text values are produced with the walsender's settings.
+            #expect(try await withConnection(database, replication: true) { try await Self.shown(on: $0) } == Self.expected)
+        }
+    }
+
+    /// The DSN's own `options` still apply; where they name a fixed setting, the fixed one wins.
+    @Test func theDSNsOptionsAreKeptButDoNotWin() async throws {
+        try await withTestDatabase(on: TestBed.active) { database in
+            let dsn = database.setting("options", to: "-c search_path=elsewhere -c datestyle=German")
+            let (searchPath, dateStyle) = try await withConnection(dsn) { connection in
+                (try await connection.query("SHOW search_path").scalar(String.self), try await connection.query("SHOW datestyle").scalar(String.self))
+            }
+            #expect(searchPath == "elsewhere")
+            #expect(dateStyle == "ISO, MDY")
+        }
+    }
+
+    /// PgBouncer here ignores `options` (ignore_startup_parameters): the settings are SET after
+    /// connecting instead.
+    @Test func throughAPoolerThatDropsOptionsTheyAreSet() async throws {
+        try await withTestDatabase(on: TestBed.active) { database in
+            try await OddSettings.apply(OddSettings.source, to: database)
+            let throughBouncer = try TestBed.pgbouncer.database(database["dbname"]!)
+            #expect(try await withConnection(throughBouncer) { try await Self.shown(on: $0) } == Self.expected)
+        }
+    }
+
+    @Test func startupOptionsComeAfterTheDSNsAndEscapeSpaces() {
+        let options = SessionSettings.startupOptions(after: "-c search_path=a")
+        #expect(options.hasPrefix("-c search_path=a -c datestyle=ISO,\\ MDY -c intervalstyle=postgres"))
+        #expect(!options.contains("client_encoding"))  // a connection keyword of its own
+        #expect(SessionSettings.startupOptions(after: nil).hasPrefix("-c datestyle="))
+    }
+
+    @Test func differingComparesAsTheServerShowsValues() {
+        var shown = SessionSettings.fixed.map(\.value) as [String?]
+        shown[1] = "iso,  mdy"
+        #expect(SessionSettings.differing(shown).isEmpty)
+        shown[1] = "SQL, DMY"
+        shown[3] = "0"
+        #expect(SessionSettings.differing(shown).map(\.name) == ["DateStyle", "extra_float_digits"])
+        #expect(SessionSettings.differing([]).count == SessionSettings.fixed.count)  // a short row never passes
+    }
+}
