@@ -50,6 +50,9 @@ public struct TableShape: Sendable, Equatable {
 /// values can differ (numeric 1.0 and 1.00, citext case, float -0 and 0), and some types
 /// (json, point, xml) have no equality at all. `format('%s', v)` is the type's output
 /// function; `v::text` is not (boolean gives 'true', inet adds '/32', char(n) drops blanks).
+/// Every statement names its table with ONLY: an inheritance child's rows arrive as changes
+/// of the child, so `UPDATE parent` or `TRUNCATE parent` must not reach them too.
+///
 /// Rows may be duplicates, so exactly one is touched, found by `(tableoid, ctid)`: a ctid
 /// alone can match a row in each partition of a partitioned table. Unchanged TOAST columns
 /// are left as they are.
@@ -61,36 +64,36 @@ public enum ChangeSQL {
         if let unchanged = values.first(where: { $0.unchangedToast }) {
             throw UnappliableChange(table: display(relation), reason: "an insert with an unchanged TOAST value in \(unchanged.name)")
         }
-        guard !values.isEmpty else { return ChangeStatement(sql: "INSERT INTO \(name(relation)) DEFAULT VALUES", parameters: []) }
         let columns = values.map { quoteIdentifier($0.name) }.joined(separator: ", ")
         let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        return ChangeStatement(sql: "INSERT INTO \(name(relation)) (\(columns)) OVERRIDING SYSTEM VALUE VALUES (\(placeholders))",
-                               parameters: values.map(\.value))
+        let statement = values.isEmpty ? "INSERT INTO \(name(relation)) DEFAULT VALUES"
+            : "INSERT INTO \(name(relation)) (\(columns)) OVERRIDING SYSTEM VALUE VALUES (\(placeholders))"
+        return ChangeStatement(sql: RowCountGuard.guarded(statement, expected: "1", table: display(relation)), parameters: values.map(\.value))
     }
 
-    /// nil when every column is an unchanged TOAST value: the passive's row already is the new one.
-    ///
-    /// The passive's GENERATED ALWAYS identity columns (`shape.alwaysIdentity`) are left out of
-    /// an UPDATE unless their value is known to change (the old key or old row says so); then
-    /// the row is deleted and inserted again in one statement, with OVERRIDING SYSTEM VALUE. A
-    /// change to one that is not part of the replica identity cannot be seen, and is not
-    /// applied (README, limits).
-    public static func update(_ update: Update, of relation: Relation, shape: TableShape) throws(UnappliableChange) -> ChangeStatement? {
+    /// The passive's GENERATED ALWAYS identity columns (`shape.alwaysIdentity`) cannot be SET:
+    /// where one may change (the old key or old row says it does, or it is outside the replica
+    /// identity, so its old value is unknown), the row is deleted and inserted again in one
+    /// statement, with OVERRIDING SYSTEM VALUE. An update with nothing to assign (only key or
+    /// unchanged TOAST columns) still checks that its row is there.
+    public static func update(_ update: Update, of relation: Relation, shape: TableShape) throws(UnappliableChange) -> ChangeStatement {
         let alwaysIdentity = shape.alwaysIdentity
         let new = try columnValues(update.new, of: relation)
         let known = try knownOldValues(update, of: relation)
-        let identityChanges = new.contains { column in
-            alwaysIdentity.contains(column.name) && !column.unchangedToast && known[column.name].map { $0 != column.value } == true
+        let identityMayChange = new.contains { column in
+            guard alwaysIdentity.contains(column.name), !column.unchangedToast else { return false }
+            if let old = known[column.name] { return !sameBytes(old, column.value) }
+            return !(column.isKey && update.oldKey == nil)  // a key without an old key did not change
         }
-        if identityChanges { return try reinsert(update, new: new, of: relation, shape: shape) }
+        if identityMayChange { return try reinsert(update, new: new, of: relation, shape: shape) }
         let assigned = new.filter { !$0.unchangedToast && !alwaysIdentity.contains($0.name) }
-        guard !assigned.isEmpty else { return nil }
         var parameters = assigned.map(\.value)
         let assignments = assigned.enumerated().map { "\(quoteIdentifier($1.name)) = $\($0 + 1)" }.joined(separator: ", ")
         let condition = try rowCondition(relation, shape: shape, key: update.oldKey, old: update.old, new: new, parameters: &parameters)
-        return ChangeStatement(sql: RowCountGuard.guarded("UPDATE \(name(relation)) SET \(assignments) WHERE \(condition)",
-                                                          expected: "1", table: display(relation)),
-                               parameters: parameters)
+        let sql = assigned.isEmpty
+            ? RowCountGuard.check(from: "ONLY \(name(relation)) WHERE \(condition)", expected: "1", table: display(relation))
+            : RowCountGuard.guarded("UPDATE ONLY \(name(relation)) SET \(assignments) WHERE \(condition)", expected: "1", table: display(relation))
+        return ChangeStatement(sql: sql, parameters: parameters)
     }
 
     /// The old values the stream told: every column of a FULL old row but unchanged TOAST, or
@@ -118,20 +121,20 @@ public enum ChangeSQL {
         let columns = new.map { quoteIdentifier($0.name) }.joined(separator: ", ")
         return ChangeStatement(sql: RowCountGuard.guarded(
             "INSERT INTO \(name(relation)) (\(columns)) OVERRIDING SYSTEM VALUE SELECT \(values.joined(separator: ", ")) FROM old",
-            expected: "1", table: display(relation), before: "old AS (DELETE FROM \(name(relation)) WHERE \(condition) RETURNING *)"),
+            expected: "1", table: display(relation), before: "old AS (DELETE FROM ONLY \(name(relation)) WHERE \(condition) RETURNING *)"),
             parameters: parameters)
     }
 
     public static func delete(_ delete: Delete, from relation: Relation, shape: TableShape) throws(UnappliableChange) -> ChangeStatement {
         var parameters: [String?] = []
         let condition = try rowCondition(relation, shape: shape, key: delete.oldKey, old: delete.old, new: nil, parameters: &parameters)
-        return ChangeStatement(sql: RowCountGuard.guarded("DELETE FROM \(name(relation)) WHERE \(condition)", expected: "1", table: display(relation)),
+        return ChangeStatement(sql: RowCountGuard.guarded("DELETE FROM ONLY \(name(relation)) WHERE \(condition)", expected: "1", table: display(relation)),
                                parameters: parameters)
     }
 
     public static func truncate(_ truncate: Truncate, relations: [Relation]) -> ChangeStatement {
         let options = (truncate.restartIdentity ? " RESTART IDENTITY" : "") + (truncate.cascade ? " CASCADE" : "")
-        return ChangeStatement(sql: "TRUNCATE \(relations.map(name).joined(separator: ", "))\(options)", parameters: [])
+        return ChangeStatement(sql: "TRUNCATE \(relations.map { "ONLY \(name($0))" }.joined(separator: ", "))\(options)", parameters: [])
     }
 
     struct ColumnValue {
@@ -167,7 +170,7 @@ public enum ChangeSQL {
                                  type: shape.equality.indices.contains(index) && shape.equality[index] ? shape.castTypes[index] : nil)
             }
             let match = tests.isEmpty ? "true" : tests.joined(separator: " AND ")  // a table without columns
-            return "(tableoid, ctid) = (SELECT tableoid, ctid FROM \(name(relation)) WHERE \(match) LIMIT 1)"
+            return "(tableoid, ctid) = (SELECT tableoid, ctid FROM ONLY \(name(relation)) WHERE \(match) LIMIT 1)"
         }
         let source = try key.map { tuple throws(UnappliableChange) in try columnValues(tuple, of: relation) } ?? new
         let keys = (source ?? []).filter(\.isKey)
@@ -183,9 +186,11 @@ public enum ChangeSQL {
     /// One column of a FULL old row: NULL for NULL, else the same output text, and the same
     /// value where the type has equality (`type`: the cast from text). `format` prints NULL as
     /// '', and `IS NULL` is true of a composite whose fields are all NULL: `num_nulls` is exact.
+    /// The text compares byte for byte (`COLLATE "C"`): under a case-insensitive collation of
+    /// the column's, 'abc' would match 'ABC'.
     static func fullMatch(column: String, parameter: String, type: String?) -> String {
         let nulls = "num_nulls(\(column))"
-        let text = "(\(nulls) = 1 AND \(parameter) IS NULL OR \(nulls) = 0 AND format('%s', \(column)) = \(parameter))"
+        let text = "(\(nulls) = 1 AND \(parameter) IS NULL OR \(nulls) = 0 AND format('%s', \(column)) COLLATE \"C\" = \(parameter))"
         guard let type else { return text }
         return "(\(parameter) IS NULL OR \(column) = \(parameter)::\(type)) AND \(text)"
     }

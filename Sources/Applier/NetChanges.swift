@@ -24,10 +24,13 @@ public struct NetChanges {
     /// only on its leaves, published through the root) has none: folding it under an empty
     /// key would merge every row into one.
     let keyed: Bool
-    private var net: [[String?]: Net] = [:]
+    /// A GENERATED ALWAYS identity column outside the key: an UPDATE cannot set it, so its
+    /// updates go one by one (`ChangeSQL.update` deletes and inserts the row again).
+    let looseIdentity: Bool
+    private var net: [RowKey: Net] = [:]
     /// Inserts into a table without a key, in order.
     private var inserts: [[Slot]] = []
-    private var order: [[String?]] = []
+    private var order: [RowKey] = []
     public private(set) var count = 0
     /// Roughly the text held, to bound memory.
     public private(set) var bytes = 0
@@ -49,6 +52,7 @@ public struct NetChanges {
         self.shape = shape
         keyed = (relation.replicaIdentity == UInt8(ascii: "d") || relation.replicaIdentity == UInt8(ascii: "i"))
             && relation.columns.contains(where: \.isKey)
+        looseIdentity = relation.columns.contains { !$0.isKey && shape.alwaysIdentity.contains($0.name) }
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -56,13 +60,13 @@ public struct NetChanges {
     private var keyIndexes: [Int] { relation.columns.indices.filter { relation.columns[$0].isKey } }
 
     /// The row's key values, or nil when one is missing (an unchanged TOAST key: not folded).
-    private func key(of row: [Slot]) -> [String?]? {
+    private func key(of row: [Slot]) -> RowKey? {
         var key: [String?] = []
         for index in keyIndexes {
             guard case .value(let value) = row[index] else { return nil }
             key.append(value)
         }
-        return key
+        return RowKey(values: key)
     }
 
     /// Folds an insert in; false when it cannot be folded (apply it on its own, in order).
@@ -87,7 +91,7 @@ public struct NetChanges {
 
     /// Folds an update in; false for a key change or an update of a deleted row.
     public mutating func add(_ update: Update) throws(UnappliableChange) -> Bool {
-        guard keyed, update.oldKey == nil, update.old == nil else { return false }
+        guard keyed, !looseIdentity, update.oldKey == nil, update.old == nil else { return false }
         let row = try slots(update.new)
         guard let key = key(of: row) else { return false }
         switch net[key] {
@@ -121,12 +125,12 @@ public struct NetChanges {
     }
 
     /// Deletes first (so a replaced row's key and unique values are free), then updates, then
-    /// inserts. Deletes and updates must change exactly as many rows as they carry
-    /// (`RowCountGuard`, counted from the first array); an insert adds them all or fails.
+    /// inserts. Each must change exactly as many rows as it carries (`RowCountGuard`, counted
+    /// from the first array); updates with nothing to assign check that their rows are there.
     public func statements() -> [Statement] {
-        var deletes: [[String?]] = [], inserts = self.inserts
+        var deletes: [RowKey] = [], inserts = self.inserts
         var updates: [[Bool]: [[Slot]]] = [:], updateShapes: [[Bool]] = []
-        var seen = Set<[String?]>()
+        var seen = Set<RowKey>()
         for key in order where seen.insert(key).inserted {
             guard let change = net[key] else { continue }  // inserted, then deleted
             switch change {
@@ -143,7 +147,7 @@ public struct NetChanges {
         }
         var statements: [Statement] = []
         if !deletes.isEmpty { statements.append(deleteStatement(deletes)) }
-        for shape in updateShapes where shape.contains(true) { statements.append(updateStatement(updates[shape]!, shape: shape)) }
+        for shape in updateShapes { statements.append(updateStatement(updates[shape]!, shape: shape)) }
         if !inserts.isEmpty { statements.append(insertStatement(inserts)) }
         return statements
     }
@@ -152,11 +156,11 @@ public struct NetChanges {
         !relation.columns[index].isKey && !shape.alwaysIdentity.contains(relation.columns[index].name)
     }
 
-    private func deleteStatement(_ keys: [[String?]]) -> Statement {
+    private func deleteStatement(_ keys: [RowKey]) -> Statement {
         let keyColumns = keyIndexes
-        let arrays = keyColumns.indices.map { position in keys.map { $0[position] } }
+        let arrays = keyColumns.indices.map { position in keys.map { $0.values[position] } }
         let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
-        return Statement(sql: guarded("DELETE FROM \(table) t USING \(unnest(arrays.count)) WHERE \(match)"),
+        return Statement(sql: guarded("DELETE FROM ONLY \(table) t USING \(unnest(arrays.count)) WHERE \(match)"),
                          parameters: arrays.map(Self.arrayLiteral), rows: keys.count)
     }
 
@@ -166,7 +170,13 @@ public struct NetChanges {
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
         let set = assigned.enumerated().map { "\(column($1)) = v.a\(keyColumns.count + $0 + 1)::\(cast($1))" }.joined(separator: ", ")
         let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
-        return Statement(sql: guarded("UPDATE \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)"),
+        guard !assigned.isEmpty else {
+            // Nothing to write (key or unchanged TOAST columns only): the rows must still be there.
+            return Statement(sql: RowCountGuard.check(from: "ONLY \(table) t, \(unnest(arrays.count)) WHERE \(match)",
+                                                      expected: "cardinality($1::text[])", table: display),
+                             parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
+        }
+        return Statement(sql: guarded("UPDATE ONLY \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)"),
                          parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
     }
 
@@ -175,7 +185,7 @@ public struct NetChanges {
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
         let names = columns.map(column).joined(separator: ", ")
         let values = columns.map { "v.a\($0 + 1)::\(cast($0))" }.joined(separator: ", ")
-        return Statement(sql: "INSERT INTO \(table) (\(names)) OVERRIDING SYSTEM VALUE SELECT \(values) FROM \(unnest(arrays.count))",
+        return Statement(sql: guarded("INSERT INTO \(table) (\(names)) OVERRIDING SYSTEM VALUE SELECT \(values) FROM \(unnest(arrays.count))"),
                          parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
     }
 
@@ -185,8 +195,10 @@ public struct NetChanges {
     /// that before any change is folded, so it never reaches the server.
     private func cast(_ index: Int) -> String { shape.castTypes.indices.contains(index) ? shape.castTypes[index] : "text" }
 
+    private var display: String { "\(relation.namespace).\(relation.name)" }
+
     private func guarded(_ statement: String) -> String {
-        RowCountGuard.guarded(statement, expected: "cardinality($1::text[])", table: "\(relation.namespace).\(relation.name)")
+        RowCountGuard.guarded(statement, expected: "cardinality($1::text[])", table: display)
     }
 
     /// Only called with at least one array: keyed tables have a key column, inserts a column.
@@ -239,14 +251,48 @@ public struct NetChanges {
         try ChangeSQL.columnValues(tuple, of: relation).map { $0.unchangedToast ? .unchanged : .value($0.value) }
     }
 
-    private mutating func record(_ key: [String?], _ change: Net) {
+    private mutating func record(_ key: RowKey, _ change: Net) {
         if net.updateValue(change, forKey: key) == nil { order.append(key) }
         count += 1
     }
 
     /// `order` keeps the key (removing it would cost a scan); `statements` skips it.
-    private mutating func remove(_ key: [String?]) {
+    private mutating func remove(_ key: RowKey) {
         net[key] = nil
         count += 1
+    }
+}
+
+/// A row's key values, equal when their bytes are: Swift's String equality is Unicode
+/// canonical equivalence, so `é` and `e` + combining accent would fold into one key, where
+/// PostgreSQL holds two rows.
+struct RowKey: Hashable {
+    let values: [String?]
+
+    static func == (lhs: RowKey, rhs: RowKey) -> Bool {
+        lhs.values.count == rhs.values.count && zip(lhs.values, rhs.values).allSatisfy(sameBytes)
+    }
+
+    func hash(into hasher: inout Hasher) {
+        for value in values {
+            guard let value else {
+                hasher.combine(0 as UInt8)
+                continue
+            }
+            hasher.combine(1 as UInt8)
+            hasher.combine(value.utf8.count)
+            if value.utf8.withContiguousStorageIfAvailable({ hasher.combine(bytes: UnsafeRawBufferPointer($0)) }) == nil {
+                for byte in value.utf8 { hasher.combine(byte) }
+            }
+        }
+    }
+}
+
+/// Text equality as PostgreSQL's C collation sees it: byte for byte.
+func sameBytes(_ left: String?, _ right: String?) -> Bool {
+    switch (left, right) {
+    case (nil, nil): true
+    case (let left?, let right?): left.utf8.elementsEqual(right.utf8)
+    default: false
     }
 }

@@ -19,12 +19,13 @@ enum ShapeCheck {
             """, [qualifiedName(relation.namespace, relation.name)]).rows
         let passive = rows.compactMap { $0["attname"] }
         let active = relation.columns.map(\.name)
-        guard passive != active else {
-            return TableShape(castTypes: rows.compactMap { $0["cast_type"] }, equality: rows.map { $0["equality"] == "t" },
-                              alwaysIdentity: Set(rows.filter { $0["always"] == "t" }.compactMap { $0["attname"] }))
+        // Compared as bytes, as PostgreSQL compares names (Swift's == would equate canonically equivalent ones).
+        guard passive.count == active.count, zip(passive, active).allSatisfy(sameBytes) else {
+            throw UnappliableChange(table: "\(relation.namespace).\(relation.name)",
+                                    reason: Self.difference(active: active, passive: passive) + ". DDL is not streamed: apply it to the passive first")
         }
-        throw UnappliableChange(table: "\(relation.namespace).\(relation.name)",
-                                reason: Self.difference(active: active, passive: passive) + ". DDL is not streamed: apply it to the passive first")
+        return TableShape(castTypes: rows.compactMap { $0["cast_type"] }, equality: rows.map { $0["equality"] == "t" },
+                          alwaysIdentity: Set(rows.filter { $0["always"] == "t" }.compactMap { $0["attname"] }))
     }
 
     static func difference(active: [String], passive: [String]) -> String {

@@ -161,7 +161,7 @@ public actor StreamApplier {
             guard sourceTransaction == .applying else { return }
             let table = try relation(update.relation)
             if try fold(table, { try $0.add(update) }) { return }
-            if let statement = try ChangeSQL.update(update, of: table, shape: try shape(update.relation)) { try queue(statement) }
+            try queue(try ChangeSQL.update(update, of: table, shape: try shape(update.relation)))
         case .delete(let delete):
             guard sourceTransaction == .applying else { return }
             let table = try relation(delete.relation)

@@ -33,8 +33,8 @@ import TestSupport
         #expect(try changes.add(Self.update(5, n: 1)))        // a row not changed before
         let statements = changes.statements()
         #expect(statements.map(\.rows) == [1, 2, 2])  // delete 4; update 3 and 5; insert 1 and 4
-        #expect(statements[0].sql == #"WITH changed AS (DELETE FROM "public"."t" t USING unnest($1::text[]) AS v(a1) WHERE t."id" = v.a1::integer RETURNING 1) SELECT continuity.expect_rows(count(*), cardinality($1::text[]), E'public.t') FROM changed"#)
-        #expect(statements[1].sql.hasPrefix(#"WITH changed AS (UPDATE "public"."t" t SET "n" = v.a2::integer FROM unnest($1::text[], $2::text[]) AS v(a1, a2) WHERE t."id" = v.a1::integer RETURNING 1)"#))
+        #expect(statements[0].sql == #"WITH changed AS (DELETE FROM ONLY "public"."t" t USING unnest($1::text[]) AS v(a1) WHERE t."id" = v.a1::integer RETURNING 1) SELECT continuity.expect_rows(count(*), cardinality($1::text[]), E'public.t') FROM changed"#)
+        #expect(statements[1].sql.hasPrefix(#"WITH changed AS (UPDATE ONLY "public"."t" t SET "n" = v.a2::integer FROM unnest($1::text[], $2::text[]) AS v(a1, a2) WHERE t."id" = v.a1::integer RETURNING 1)"#))
         #expect(statements[1].parameters == ["{\"3\",\"5\"}", "{\"6\",\"1\"}"])
         #expect(statements[2].parameters == ["{\"1\",\"4\"}", "{\"a\",\"d\"}", "{\"2\",\"4\"}"])
     }
