@@ -37,7 +37,11 @@ public struct ConnectionString: Sendable, CustomStringConvertible, Equatable {
         parameters.last(where: { $0.key == key })?.value
     }
 
-    public var hasPassword: Bool { self["password"] != nil }
+    /// Parameters that hold secrets: never printed, and worth a warning on a command line.
+    public static let secretKeys: Set<String> = ["password", "sslpassword"]
+
+    /// Whether the string holds a secret (a password or the SSL key's passphrase).
+    public var hasPassword: Bool { parameters.contains { Self.secretKeys.contains($0.key) } }
 
     /// The same connection with one parameter set (or replaced).
     public func setting(_ key: String, to value: String) -> ConnectionString {
@@ -58,9 +62,9 @@ public struct ConnectionString: Sendable, CustomStringConvertible, Equatable {
         parameters.map { "\($0.key)=\(Self.quote($0.value))" }.joined(separator: " ")
     }
 
-    /// Key/value form with the password masked; safe for logs, reports and manifests.
+    /// Key/value form with secrets masked; safe for logs, reports and manifests.
     public var description: String {
-        parameters.map { "\($0.key)=\($0.key == "password" ? "*****" : Self.quote($0.value))" }
+        parameters.map { "\($0.key)=\(Self.secretKeys.contains($0.key) ? "*****" : Self.quote($0.value))" }
             .joined(separator: " ")
     }
 

@@ -36,6 +36,12 @@ public enum SessionSettings {
         .init(name: "xmloption", value: "content"),
         // money's text depends on the locale: the same on both sides, the server's own.
         .init(name: "lc_monetary", value: "C"),
+        // Names print qualified and resolve the same everywhere: a regclass value is `t1`
+        // under the active's search_path and would be read back as another schema's t1 on
+        // the passive. Every statement here qualifies its names; pg_catalog is searched
+        // first regardless, so no user function can stand in for a built-in one. pg_dump
+        // and the native apply worker run with the same empty path.
+        .init(name: "search_path", value: ""),
         // Backslashes in literals are plain characters, as the quoting here assumes.
         .init(name: "standard_conforming_strings", value: "on"),
         // `{a,NULL}` is an array with a null; with array_nulls off NULL becomes the text "NULL".
@@ -66,11 +72,12 @@ public enum SessionSettings {
     /// One query reading every setting back, in `fixed`'s order.
     static let readBack = "SELECT " + fixed.indices.map { "current_setting('\(fixed[$0].name)') AS s\($0)" }.joined(separator: ", ")
 
-    /// The settings whose value differs from the fixed one. Compared without case and spaces:
-    /// the server shows `ISO, MDY` however it was spelled.
+    /// The settings whose value differs from the fixed one. Compared without case, spaces and
+    /// double quotes: the server shows `ISO, MDY` however it was spelled, and an empty
+    /// search_path as `""` once SET.
     static func differing(_ shown: [String?]) -> [Setting] {
-        func normal(_ text: String?) -> String { (text ?? "").lowercased().filter { $0 != " " } }
-        return fixed.indices.filter { normal($0 < shown.count ? shown[$0] : nil) != normal(fixed[$0].value) }.map { fixed[$0] }
+        func normal(_ text: String?) -> String { (text ?? "").lowercased().filter { $0 != " " && $0 != "\"" } }
+        return fixed.indices.filter { $0 >= shown.count || normal(shown[$0]) != normal(fixed[$0].value) }.map { fixed[$0] }
     }
 
     /// `SET` for each setting, in one round trip.

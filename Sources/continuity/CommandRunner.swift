@@ -28,7 +28,7 @@ struct CommandContext {
             throw UsageError("--\(key)\(from): \(error.problem)", fix: error.fix)
         }
         if dsn.hasPassword, case .flag = origin {
-            logger.warning("the --\(key) DSN contains a password, which other users can see in the process list; use PGPASSWORD, .pgpass or \(key)-password in the config file")
+            logger.warning("the --\(key) DSN contains a password (or sslpassword), which other users can see in the process list; use PGPASSWORD, .pgpass or \(key)-password in the config file")
         }
         if let password = settings.string("\(key)-password") {
             dsn = dsn.setting("password", to: password)

@@ -23,6 +23,10 @@ import Testing
         #expect(!"\(dsn)".contains("s3cret"))
         #expect(dsn.description.contains("password=*****"))
         #expect(dsn.conninfo.contains("s3cret"))
+        // The SSL key's passphrase is a secret too.
+        let ssl = try ConnectionString("host=db sslkey=/k sslpassword=TopSecret2")
+        #expect(!ssl.description.contains("TopSecret2") && ssl.description.contains("sslpassword=*****"))
+        #expect(ssl.hasPassword)
     }
 
     @Test func rejectsAnUnparsableString() {

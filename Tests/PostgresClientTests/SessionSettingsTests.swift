@@ -13,33 +13,41 @@ import TestSupport
 
     static func shown(on connection: Connection) async throws -> [String: String] {
         let row = try await connection.query(SessionSettings.readBack).rows[0]
-        return Dictionary(uniqueKeysWithValues: SessionSettings.fixed.indices.map { (SessionSettings.fixed[$0].name, row[$0] ?? "") })
+        // An empty search_path shows as nothing from the startup packet, as `""` once SET.
+        return Dictionary(uniqueKeysWithValues: SessionSettings.fixed.indices.map {
+            (SessionSettings.fixed[$0].name, row[$0] == "\"\"" ? "" : row[$0] ?? "")
+        })
     }
 
     static let expected = [
         "client_encoding": "UTF8", "DateStyle": "ISO, MDY", "IntervalStyle": "postgres", "extra_float_digits": "3",
         "TimeZone": "UTC", "bytea_output": "hex", "xmloption": "content", "lc_monetary": "C",
         "standard_conforming_strings": "on", "array_nulls": "on", "row_security": "off",
-        "statement_timeout": "0", "idle_in_transaction_session_timeout": "0",
+        "statement_timeout": "0", "idle_in_transaction_session_timeout": "0", "search_path": "",
     ]
+
+    /// The session as continuity opens it (TestSupport's `withConnection` sets a search_path for tests' own SQL).
+    static func shown(_ dsn: ConnectionString, replication: Bool = false) async throws -> [String: String] {
+        try await Connection.with(dsn, options: .init(replication: replication)) { try await shown(on: $0) }
+    }
 
     @Test func sessionsAndWalsendersIgnoreTheDatabasesSettings() async throws {
         try await withTestDatabase(on: TestBed.active) { database in
             try await OddSettings.apply(Self.odd, to: database)
-            #expect(try await withConnection(database) { try await Self.shown(on: $0) } == Self.expected)
+            #expect(try await Self.shown(database) == Self.expected)
             // pgoutput's text values are produced with the walsender's settings.
-            #expect(try await withConnection(database, replication: true) { try await Self.shown(on: $0) } == Self.expected)
+            #expect(try await Self.shown(database, replication: true) == Self.expected)
         }
     }
 
     /// The DSN's own `options` still apply; where they name a fixed setting, the fixed one wins.
     @Test func theDSNsOptionsAreKeptButDoNotWin() async throws {
         try await withTestDatabase(on: TestBed.active) { database in
-            let dsn = database.setting("options", to: "-c search_path=elsewhere -c datestyle=German")
-            let (searchPath, dateStyle) = try await withConnection(dsn) { connection in
-                (try await connection.query("SHOW search_path").scalar(String.self), try await connection.query("SHOW datestyle").scalar(String.self))
+            let dsn = database.setting("options", to: "-c work_mem=5MB -c datestyle=German")
+            let (workMem, dateStyle) = try await Connection.with(dsn) { connection in
+                (try await connection.query("SHOW work_mem").scalar(String.self), try await connection.query("SHOW datestyle").scalar(String.self))
             }
-            #expect(searchPath == "elsewhere")
+            #expect(workMem == "5MB")
             #expect(dateStyle == "ISO, MDY")
         }
     }
@@ -50,7 +58,7 @@ import TestSupport
         try await withTestDatabase(on: TestBed.active) { database in
             try await OddSettings.apply(OddSettings.source, to: database)
             let throughBouncer = try TestBed.pgbouncer.database(database["dbname"]!)
-            #expect(try await withConnection(throughBouncer) { try await Self.shown(on: $0) } == Self.expected)
+            #expect(try await Self.shown(throughBouncer) == Self.expected)
         }
     }
 
@@ -64,6 +72,7 @@ import TestSupport
     @Test func differingComparesAsTheServerShowsValues() {
         var shown = SessionSettings.fixed.map(\.value) as [String?]
         shown[1] = "iso,  mdy"
+        shown[SessionSettings.fixed.firstIndex { $0.name == "search_path" }!] = "\"\""  // an empty path, once SET
         #expect(SessionSettings.differing(shown).isEmpty)
         shown[1] = "SQL, DMY"
         shown[3] = "0"

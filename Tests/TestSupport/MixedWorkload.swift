@@ -78,7 +78,7 @@ public enum MixedWorkload {
     /// transactions while `--init copy` starts makes its snapshot unusable again and again
     /// (`SnapshotTableLocks` retries, then refuses), so tests turn it on once the copy is done.
     public static func run(on dsn: ConnectionString, startingAt first: Int = 0, truncating: WorkloadSwitch = .on) async throws -> Int {
-        try await Connection.with(dsn) { sql in
+        try await withConnection(dsn) { sql in
             var i = first
             while !Task.isCancelled {
                 try await transaction(i, on: sql, truncating: truncating.isOn)

@@ -124,7 +124,11 @@ private func dropDatabase(_ name: String, on server: ConnectionString) async thr
 @discardableResult
 public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false, fixingSettings: Bool = true,
                               _ body: (Connection) async throws -> T) async throws -> T {
-    try await Connection.with(dsn, options: .init(replication: replication, fixesSettings: fixingSettings), body)
+    try await Connection.with(dsn, options: .init(replication: replication, fixesSettings: fixingSettings)) { connection in
+        // Tests name their tables unqualified; continuity's own sessions run with an empty search_path.
+        if fixingSettings && !replication { try await connection.execute("SET search_path = public") }
+        return try await body(connection)
+    }
 }
 
 /// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,
