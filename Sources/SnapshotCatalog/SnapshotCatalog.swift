@@ -41,11 +41,21 @@ public struct SnapshotCatalog: Sendable {
     public func manifest(_ id: SnapshotID, stack: String) throws -> Manifest {
         let key = SnapshotLayout(stack: stack, id: id).manifest
         let bytes = try store.get(key)
+        let manifest: Manifest
         do {
-            return try ManifestCodec.decode(bytes)
+            manifest = try ManifestCodec.decode(bytes)
+        } catch let problem as ManifestProblem {
+            throw UsageError("the manifest \(store.location)/\(key) is not usable: \(problem)",
+                             fix: "the snapshot is damaged or was not written by continuity; restore another one", status: .failed)
         } catch {
             throw UsageError("the manifest \(store.location)/\(key) cannot be read: \(error)",
                              fix: "the snapshot is damaged; restore another one", status: .failed)
         }
+        // Its paths were checked against its own stack and id; those must be where it lies.
+        guard manifest.stack == stack, manifest.id == id else {
+            throw UsageError("the manifest \(store.location)/\(key) describes snapshot \(manifest.id) of stack \(manifest.stack), not this one",
+                             fix: "the snapshot is damaged or was copied from elsewhere; restore another one", status: .failed)
+        }
+        return manifest
     }
 }

@@ -222,6 +222,8 @@ public enum ManifestCodec {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(Manifest.self, from: Data(bytes))
+        let manifest = try decoder.decode(Manifest.self, from: Data(bytes))
+        try manifest.validate()
+        return manifest
     }
 }

@@ -16,7 +16,10 @@ public struct S3Store: SnapshotStore {
 
     public var location: String { client.location.description }
 
-    public func makeWriter(_ key: String) throws -> any ObjectWriter { S3ObjectWriter(client: client, key: key) }
+    public func makeWriter(_ key: String) throws -> any ObjectWriter {
+        try StoredObject.requireWritable(key)
+        return S3ObjectWriter(client: client, key: key)
+    }
 
     public func makeReader(_ key: String) throws -> any ObjectReader {
         let reader = S3ObjectReader(client: client, key: key)
@@ -80,11 +83,18 @@ public struct S3Store: SnapshotStore {
         return uploads
     }
 
-    /// Deletes an object, or aborts the multipart upload a leftover's key names.
+    /// Deletes an object, or aborts the multipart upload a leftover's key names (the marker and
+    /// id that `list` appended to its last segment). A key that only looks like one — an
+    /// object someone else put there under such a name — is deleted as the object it is.
     public func delete(_ key: String) throws {
-        let (object, query): (String, [(String, String)]) = key.range(of: Self.uploadMarker, options: .backwards)
-            .map { (String(key[..<$0.lowerBound]), [("uploadId", String(key[$0.upperBound...]))]) } ?? (key, [])
-        let response = try client.send("DELETE", key: object, query: query)
+        let name = key.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        if let marker = name.range(of: Self.uploadMarker, options: .backwards) {
+            let object = String(key.dropLast(name.distance(from: marker.lowerBound, to: name.endIndex)))
+            let response = try client.send("DELETE", key: object, query: [("uploadId", String(name[marker.upperBound...]))])
+            if response.status == 204 || response.status == 200 { return }
+            guard response.status == 404 else { throw S3Client.error(for: response, location: client.location, key: key) }
+        }
+        let response = try client.send("DELETE", key: key)
         guard response.status == 204 || response.status == 200 || response.status == 404 else {
             throw S3Client.error(for: response, location: client.location, key: key)
         }
