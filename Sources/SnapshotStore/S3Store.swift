@@ -1,4 +1,5 @@
 import Foundation
+import Checksum
 import SigV4
 
 /// `s3://bucket/prefix?endpoint=…&region=…&path-style=true`: objects in an S3-compatible bucket.
@@ -131,13 +132,34 @@ final class S3ObjectWriter: ObjectWriter {
         if !buffer.isEmpty { try uploadPart(buffer) }
         let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }
         let body = Data("<CompleteMultipartUpload>\(parts.joined())</CompleteMultipartUpload>".utf8)
-        let response = try client.send("POST", key: key, query: [("uploadId", uploadID!)],
-                                       headers: ["Content-Type": "application/xml"], body: body)
-        // S3 can answer 200 and still report an error in the body.
-        guard response.status == 200, XMLText.first("Code", in: String(decoding: response.body, as: UTF8.self)) == nil else {
-            throw S3Client.error(for: response, location: client.location, key: key)
+        // The client retries a 5xx or a dropped connection; when the first attempt had in fact
+        // completed the object, the retries find the upload gone (NoSuchUpload on S3, a 500 on
+        // moto). Whatever the failure, the object is then there, whole, if its ETag is the one
+        // these parts make — and only then is the commit a success.
+        do {
+            let response = try client.send("POST", key: key, query: [("uploadId", uploadID!)],
+                                           headers: ["Content-Type": "application/xml"], body: body)
+            // S3 can answer 200 and still report an error in the body.
+            guard response.status == 200, XMLText.first("Code", in: String(decoding: response.body, as: UTF8.self)) == nil else {
+                throw S3Client.error(for: response, location: client.location, key: key)
+            }
+        } catch {
+            guard (try? completedObjectMatchesParts()) == true else { throw error }
         }
         uploadID = nil
+    }
+
+    /// S3's ETag of a multipart object: the MD5 of its parts' binary MD5s, then `-` and the
+    /// number of parts. Compared with what the object under the key has now.
+    private func completedObjectMatchesParts() throws -> Bool {
+        var digests: [UInt8] = []
+        for etag in etags {
+            guard let digest = Digest(hex: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) else { return false }
+            digests += digest.bytes
+        }
+        let expected = "\(MD5.hash(digests).hex)-\(etags.count)"
+        let head = try client.send("HEAD", key: key)
+        return head.status == 200 && head.headers["etag"]?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == expected
     }
 
     func abort() {

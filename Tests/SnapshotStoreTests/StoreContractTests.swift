@@ -48,7 +48,19 @@ enum StoreContract {
         #expect(error?.kind == .notFound)
     }
 
+    /// Leftovers are recognised by a marker in their key; an object written under a key that
+    /// holds one would be taken for a leftover (pruned, or its delete sent elsewhere).
+    static func keysHoldingALeftoverMarkerAreRefused(_ store: any SnapshotStore) throws {
+        for marker in StoredObject.reservedMarkers {
+            let error = #expect(throws: StoreError.self) { try store.put("s\(marker)x/1/manifest.json", [1]) }
+            #expect(error?.status == .badInput)
+            #expect(throws: StoreError.self) { try store.makeWriter("s/1/data/1.0.copy\(marker)abc") }
+        }
+        #expect(try store.list(prefix: "s").isEmpty)
+    }
+
     static let all: [(String, @Sendable (any SnapshotStore) throws -> Void)] = [
+        ("keysHoldingALeftoverMarkerAreRefused", keysHoldingALeftoverMarkerAreRefused),
         ("writesAreInvisibleUntilCommitted", writesAreInvisibleUntilCommitted),
         ("readsBackInChunks", readsBackInChunks),
         ("abortLeavesNothing", abortLeavesNothing),
