@@ -52,6 +52,13 @@ public struct SnapshotLayout: Sendable {
     public var preData: String { "\(directory)/schema/pre-data.sql" }
     public var postData: String { "\(directory)/schema/post-data.sql" }
 
+    /// The order in which to delete a snapshot's objects: its manifest first, so that an
+    /// interruption part-way leaves an incomplete snapshot (a leftover prune removes), never a
+    /// listed one with parts missing.
+    public func deletionOrder(_ keys: [String]) -> [String] {
+        keys.filter { $0 == manifest } + keys.filter { $0 != manifest }.sorted()
+    }
+
     public func part(table oid: UInt32, index: Int, fileExtension: String?) -> String {
         "\(directory)/data/\(oid).\(index).copy" + (fileExtension.map { ".\($0)" } ?? "")
     }

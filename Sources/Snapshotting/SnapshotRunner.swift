@@ -76,7 +76,7 @@ public enum SnapshotRunner {
             await coordinator.close()
             await point?.release()
             try? await Blocking.run { [store = options.store] in
-                for object in try store.list(prefix: layout.directory + "/") { try store.delete(object.key) }
+                for key in layout.deletionOrder(try store.list(prefix: layout.directory + "/").map(\.key)) { try store.delete(key) }
             }
             throw error
         }

@@ -20,7 +20,11 @@ public struct SourceCatalogue {
             return "COPY (SELECT \(columns.joined(separator: ", ")) FROM ONLY \(qualifiedName)\(filter)) TO STDOUT"
         }
 
-        public var copyInSQL: String { "COPY \(qualifiedName) (\(columns.joined(separator: ", "))) FROM STDIN" }
+        /// A table with no columns (`CREATE TABLE t ()`) still has rows: its COPY takes no column
+        /// list, as `COPY t () FROM STDIN` is a syntax error. (`SELECT FROM t` above is valid.)
+        public var copyInSQL: String {
+            "COPY \(qualifiedName)" + (columns.isEmpty ? "" : " (\(columns.joined(separator: ", ")))") + " FROM STDIN"
+        }
     }
 
     public struct Sequence: Sendable {

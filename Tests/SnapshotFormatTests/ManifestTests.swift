@@ -51,6 +51,15 @@ import Testing
         #expect(SnapshotID(rawValue: "../../etc-passwd") == nil)
     }
 
+    /// A failed snapshot is removed manifest first: the old order (sorted keys) removed
+    /// `data/…` before `manifest.json`, so an interruption left a listed snapshot without parts.
+    @Test func deletesTheManifestFirst() throws {
+        let layout = SnapshotLayout(stack: "s", id: SnapshotID(rawValue: "20261123T104512Z-3f9a")!)
+        let keys = [layout.part(table: 1, index: 0, fileExtension: "gz"), layout.manifest, layout.preData, layout.postData]
+        #expect(layout.deletionOrder(keys.sorted()) == [layout.manifest, layout.part(table: 1, index: 0, fileExtension: "gz"),
+                                                        layout.postData, layout.preData])
+    }
+
     @Test func placesObjectsAsTheFormatSays() throws {
         let layout = SnapshotLayout(stack: "orders-db", id: SnapshotID(rawValue: "20261123T104512Z-3f9a")!)
         #expect(layout.manifest == "orders-db/20261123T104512Z-3f9a/manifest.json")
