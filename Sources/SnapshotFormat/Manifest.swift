@@ -25,6 +25,8 @@ public struct Manifest: Codable, Equatable, Sendable {
     public var materializedViews: [Relation]
     /// How writes were fenced before the snapshot, if they were: the source was left that way.
     public var fence: String?
+    /// The source's large objects, when it had any (`LargeObjects`). Absent: none.
+    public var largeObjects: LargeObjects?
 
     public struct Source: Codable, Equatable, Sendable {
         public var serverVersion: String
@@ -144,7 +146,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, stack: String, id: SnapshotID,
                 startedAt: Date, finishedAt: Date, source: Source, lsn: LSN, compression: String,
                 schema: SchemaFiles, tables: [Table], sequences: [Sequence], materializedViews: [Relation] = [],
-                fence: String?) {
+                fence: String?, largeObjects: LargeObjects? = nil) {
         self.formatVersion = formatVersion
         self.toolVersion = toolVersion
         self.stack = stack
@@ -159,11 +161,12 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.sequences = sequences
         self.materializedViews = materializedViews
         self.fence = fence
+        self.largeObjects = largeObjects
     }
 
     private enum CodingKeys: String, CodingKey {
         case formatVersion, toolVersion, stack, id, startedAt, finishedAt, source, lsn, compression, schema,
-             tables, sequences, materializedViews, fence, totals
+             tables, sequences, materializedViews, fence, totals, largeObjects
     }
 
     public init(from decoder: any Decoder) throws {
@@ -186,6 +189,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         sequences = try container.decode([Sequence].self, forKey: .sequences)
         materializedViews = try container.decodeIfPresent([Relation].self, forKey: .materializedViews) ?? []
         fence = try container.decodeIfPresent(String.self, forKey: .fence)
+        largeObjects = try container.decodeIfPresent(LargeObjects.self, forKey: .largeObjects)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -204,6 +208,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         try container.encode(sequences, forKey: .sequences)
         try container.encode(materializedViews, forKey: .materializedViews)
         try container.encodeIfPresent(fence, forKey: .fence)
+        try container.encodeIfPresent(largeObjects, forKey: .largeObjects)
         try container.encode(totals, forKey: .totals)
     }
 }

@@ -35,6 +35,15 @@ extension Manifest {
                 }
             }
         }
+        if let largeObjects {
+            try Self.check(count: largeObjects.count, "count", of: "large_objects")
+            for part in [largeObjects.metadata, largeObjects.data] {
+                try Self.check(path: part.path, inside: directory)
+                for (value, field) in [(part.rows, "rows"), (part.rawBytes, "raw_bytes"), (part.storedBytes, "stored_bytes")] {
+                    try Self.check(count: value, field, of: part.path)
+                }
+            }
+        }
         for relation in sequences.map({ Relation(schema: $0.schema, name: $0.name) }) + materializedViews {
             try Self.check(name: relation.schema, of: "\(relation.schema).\(relation.name)")
             try Self.check(name: relation.name, of: "\(relation.schema).\(relation.name)")
