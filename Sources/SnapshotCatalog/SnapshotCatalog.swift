@@ -9,6 +9,9 @@ public struct SnapshotCatalog: Sendable {
 
     public init(store: any SnapshotStore) { self.store = store }
 
+    /// About a million parts' worth of JSON; a larger manifest.json is damage, not a snapshot.
+    public static let manifestLimit = 512 << 20
+
     /// Ids of the stack's complete snapshots, oldest first.
     public func ids(stack: String) throws -> [SnapshotID] {
         try store.list(prefix: "\(stack)/").compactMap { object in
@@ -40,7 +43,7 @@ public struct SnapshotCatalog: Sendable {
 
     public func manifest(_ id: SnapshotID, stack: String) throws -> Manifest {
         let key = SnapshotLayout(stack: stack, id: id).manifest
-        let bytes = try store.get(key)
+        let bytes = try store.get(key, limit: Self.manifestLimit)
         let manifest: Manifest
         do {
             manifest = try ManifestCodec.decode(bytes)

@@ -48,6 +48,13 @@ extension Manifest {
             try Self.check(name: relation.schema, of: "\(relation.schema).\(relation.name)")
             try Self.check(name: relation.name, of: "\(relation.schema).\(relation.name)")
         }
+        // One object listed twice would be loaded twice: its rows restored in double.
+        var seen: Set<String> = []
+        let paths = [schema.preData.path, schema.postData.path] + tables.flatMap { $0.parts.map(\.path) }
+            + (largeObjects.map { [$0.metadata.path, $0.data.path] } ?? [])
+        for path in paths where !seen.insert(path).inserted {
+            throw ManifestProblem(description: "it lists the object \(path) more than once")
+        }
         // `totals` sums these; each sum must fit, or reading the totals would trap.
         let parts = tables.flatMap(\.parts)
         let sums: [(String, [Int64])] = [

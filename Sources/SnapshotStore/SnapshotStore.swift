@@ -67,11 +67,16 @@ extension SnapshotStore {
         }
     }
 
-    /// Reads a small object whole (manifests, schema files).
-    public func get(_ key: String) throws -> [UInt8] {
+    /// Reads a small object whole (manifests, schema files). An object larger than `limit` is
+    /// refused as it is read, so a damaged or hostile store cannot exhaust memory.
+    public func get(_ key: String, limit: Int = Int.max) throws -> [UInt8] {
         let reader = try makeReader(key)
         var bytes: [UInt8] = []
-        while try reader.read(into: &bytes, limit: 1 << 20) {}
+        while try reader.read(into: &bytes, limit: 1 << 20) {
+            guard bytes.count <= limit else {
+                throw StoreError(.io, "\(location)/\(key) holds more than the \(limit) bytes it may", fix: "the object is damaged; restore another snapshot")
+            }
+        }
         return bytes
     }
 }

@@ -114,6 +114,18 @@ import Testing
         #expect(throws: (any Error).self) { try ManifestCodec.decode(bytes) }
     }
 
+    @Test func refusesAPartListedTwice() throws {
+        let bytes = try Self.json { object in
+            var tables = object["tables"] as! [[String: Any]]
+            var parts = tables[0]["parts"] as! [[String: Any]]
+            parts[1]["path"] = parts[0]["path"]
+            tables[0]["parts"] = parts
+            object["tables"] = tables
+        }
+        let error = #expect(throws: ManifestProblem.self) { try ManifestCodec.decode(bytes) }
+        #expect(error?.description.contains("more than once") == true)
+    }
+
     @Test func refusesAStackNameWithAReservedMarker() throws {
         let bytes = try Self.json { $0["stack"] = "orders.partial-db" }
         #expect(throws: ManifestProblem.self) { try ManifestCodec.decode(bytes) }

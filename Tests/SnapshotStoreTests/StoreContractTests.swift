@@ -59,7 +59,17 @@ enum StoreContract {
         #expect(try store.list(prefix: "s").isEmpty)
     }
 
+    /// Whole-object reads stop at their limit instead of filling memory with what a damaged
+    /// store holds.
+    static func aWholeReadStopsAtItsLimit(_ store: any SnapshotStore) throws {
+        try store.put("s/4/manifest.json", [UInt8](repeating: 0x20, count: 3 << 20))
+        let error = #expect(throws: StoreError.self) { try store.get("s/4/manifest.json", limit: 1 << 20) }
+        #expect(error?.problem.contains("more than the 1048576 bytes") == true)
+        #expect(try store.get("s/4/manifest.json", limit: 3 << 20).count == 3 << 20)
+    }
+
     static let all: [(String, @Sendable (any SnapshotStore) throws -> Void)] = [
+        ("aWholeReadStopsAtItsLimit", aWholeReadStopsAtItsLimit),
         ("keysHoldingALeftoverMarkerAreRefused", keysHoldingALeftoverMarkerAreRefused),
         ("writesAreInvisibleUntilCommitted", writesAreInvisibleUntilCommitted),
         ("readsBackInChunks", readsBackInChunks),
