@@ -2,6 +2,8 @@
 /// every other: `data/large-objects.metadata.copy[.ext]`, one COPY row per object (oid, owner,
 /// ACL, comment), and `data/large-objects.data.copy[.ext]`, one row per chunk of at most
 /// `chunkSize` bytes of content (oid, offset, bytea). Restore recreates each with its oid.
+/// The manifest's totals count their stored bytes (the snapshot's size in the store), not
+/// their rows or raw bytes, which are the tables'.
 extension Manifest {
     public struct LargeObjects: Codable, Equatable, Sendable {
         public static let chunkSize = 1 << 20

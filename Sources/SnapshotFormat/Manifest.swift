@@ -140,7 +140,8 @@ public struct Manifest: Codable, Equatable, Sendable {
         let parts = tables.flatMap(\.parts)
         return Totals(tables: tables.count, parts: parts.count, rows: tables.reduce(0) { $0 + $1.rows },
                       rawBytes: parts.reduce(0) { $0 + $1.rawBytes },
-                      storedBytes: parts.reduce(0) { $0 + $1.storedBytes } + schema.preData.bytes + schema.postData.bytes)
+                      storedBytes: parts.reduce(0) { $0 + $1.storedBytes } + schema.preData.bytes + schema.postData.bytes
+                          + (largeObjects.map { $0.metadata.storedBytes + $0.data.storedBytes } ?? 0))
     }
 
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, stack: String, id: SnapshotID,

@@ -59,7 +59,8 @@ extension Manifest {
         let parts = tables.flatMap(\.parts)
         let sums: [(String, [Int64])] = [
             ("rows", tables.map(\.rows)), ("raw_bytes", parts.map(\.rawBytes)),
-            ("stored_bytes", parts.map(\.storedBytes) + [schema.preData.bytes, schema.postData.bytes]),
+            ("stored_bytes", parts.map(\.storedBytes) + [schema.preData.bytes, schema.postData.bytes]
+                + (largeObjects.map { [$0.metadata.storedBytes, $0.data.storedBytes] } ?? [])),
         ]
         for (field, values) in sums {
             var total: Int64 = 0

@@ -58,6 +58,8 @@ import TestSupport
                     #expect(snapshot.status == 0, "\(snapshot.stderr)")
                     let verify = try await CommandLineRun.run(["snapshots", "verify", "--store", "file://\(store)", "--stack", "lo"])
                     #expect(verify.status == 0, "\(verify.stdout)")
+                    let show = try await CommandLineRun.run(["snapshots", "show", "--store", "file://\(store)", "--stack", "lo"])
+                    #expect(show.stdout.contains("large objects 3, "), "\(show.stdout)")
                     try await withTestDatabase(on: TestBed.passive) { target in
                         let restore = try await CommandLineRun.run(["restore", "--target", target.conninfo, "--store", "file://\(store)", "--stack", "lo"])
                         #expect(restore.status == 0, "\(restore.stderr)")
