@@ -36,7 +36,7 @@ let package = Package(
         // Streaming codecs (gzip now) behind one interface.
         .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "CZstd", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
-        .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors"]),
+        .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors", "SnapshotStore"]),
         // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.
         .target(name: "ProgressDisplay", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Blocking work off the cooperative pool, and a queue workers take jobs from.

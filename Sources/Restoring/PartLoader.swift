@@ -21,9 +21,10 @@ enum PartLoader {
                 let hasher = SHA256Hasher()
                 var stored: [UInt8] = []
                 var storedBytes: Int64 = 0
-                let columns = table.columns.joined(separator: ", ")
+                // No column list for a table without columns: `COPY t () …` is a syntax error.
+                let columns = table.columns.isEmpty ? "" : " (\(table.columns.joined(separator: ", ")))"
                 let target = qualifiedName(table.schema, table.name)
-                let summary = try connection.copyIn("COPY \(target) (\(columns)) FROM STDIN") { raw in
+                let summary = try connection.copyIn("COPY \(target)\(columns) FROM STDIN") { raw in
                     stored.removeAll(keepingCapacity: true)
                     // Small reads: COPY text can inflate 50:1 or more, and libpq buffers each
                     // chunk again before sending, so a 256 KiB read could hold 25 MB twice.

@@ -57,6 +57,14 @@ public enum RestoreRunner {
             try await target.execute(preData.sql)
         }
         try await loadParts(manifest, options: options, codec: codec, logger: logger)
+        if let largeObjects = manifest.largeObjects {
+            logger.info("restoring \(largeObjects.count) large objects")
+            let progress = ProgressMeter(verb: "large objects", totalBytes: largeObjects.data.rawBytes, parts: [:], logger: logger)
+            defer { progress.finish() }
+            try await Connection.with(options.target) { target in
+                try await LargeObjectLoader.load(largeObjects, on: target, codec: codec, store: options.store, progress: progress)
+            }
+        }
         logger.info("building indexes and constraints")
         // The planner needs statistics before the first query.
         let loaded = manifest.tables.map { PostDataBuilder.LoadedTable(schema: $0.schema, name: $0.name, size: $0.rows) }

@@ -13,7 +13,7 @@ public struct SchemaScript: Sendable {
     }
 
     static func read(_ file: Manifest.StoredFile, from store: any SnapshotStore) throws -> SchemaScript {
-        let bytes = try store.get(file.path)
+        let bytes = try store.get(file.path, limit: Int(clamping: file.bytes))
         let digest = SHA256Hasher.hash(bytes).hex
         guard Int64(bytes.count) == file.bytes, digest == file.sha256 else {
             throw DamagedPart(path: file.path, reason: "its SHA-256 or size does not match the manifest")

@@ -10,6 +10,8 @@ public enum TargetPreparation {
     public static func prepare(_ target: Connection, clean: Bool, needs extensions: [String]) async throws {
         if clean {
             if try await NodeFacts.userRelationCount(target) > 0 { try await dropUserSchemas(target) }
+            // Large objects live outside every schema; a restore recreates them with their oids.
+            try await target.execute("SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata")
         } else {
             try await requireEmpty(target)
         }
@@ -29,6 +31,11 @@ public enum TargetPreparation {
         let relations = try await NodeFacts.userRelationCount(target)
         guard relations == 0 else {
             throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
+                             fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+        }
+        let largeObjects = try await target.query("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata").scalar(Int.self)
+        guard largeObjects == 0 else {
+            throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(largeObjects) large objects)",
                              fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
         }
     }

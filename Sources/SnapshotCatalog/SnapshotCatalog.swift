@@ -9,6 +9,9 @@ public struct SnapshotCatalog: Sendable {
 
     public init(store: any SnapshotStore) { self.store = store }
 
+    /// About a million parts' worth of JSON; a larger manifest.json is damage, not a snapshot.
+    public static let manifestLimit = 512 << 20
+
     /// Ids of the stack's complete snapshots, oldest first.
     public func ids(stack: String) throws -> [SnapshotID] {
         try store.list(prefix: "\(stack)/").compactMap { object in
@@ -40,12 +43,22 @@ public struct SnapshotCatalog: Sendable {
 
     public func manifest(_ id: SnapshotID, stack: String) throws -> Manifest {
         let key = SnapshotLayout(stack: stack, id: id).manifest
-        let bytes = try store.get(key)
+        let bytes = try store.get(key, limit: Self.manifestLimit)
+        let manifest: Manifest
         do {
-            return try ManifestCodec.decode(bytes)
+            manifest = try ManifestCodec.decode(bytes)
+        } catch let problem as ManifestProblem {
+            throw UsageError("the manifest \(store.location)/\(key) is not usable: \(problem)",
+                             fix: "the snapshot is damaged or was not written by continuity; restore another one", status: .failed)
         } catch {
             throw UsageError("the manifest \(store.location)/\(key) cannot be read: \(error)",
                              fix: "the snapshot is damaged; restore another one", status: .failed)
         }
+        // Its paths were checked against its own stack and id; those must be where it lies.
+        guard manifest.stack == stack, manifest.id == id else {
+            throw UsageError("the manifest \(store.location)/\(key) describes snapshot \(manifest.id) of stack \(manifest.stack), not this one",
+                             fix: "the snapshot is damaged or was copied from elsewhere; restore another one", status: .failed)
+        }
+        return manifest
     }
 }

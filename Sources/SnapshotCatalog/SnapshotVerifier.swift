@@ -23,7 +23,8 @@ public enum SnapshotVerifier {
                 problems.append(Problem(path: file.path, reason: reason))
             }
         }
-        for part in manifest.tables.flatMap(\.parts) {
+        let largeObjects = manifest.largeObjects.map { [$0.metadata, $0.data] } ?? []
+        for part in manifest.tables.flatMap(\.parts) + largeObjects {
             let content = Content(codec: codec, rawBytes: part.rawBytes, rows: part.rows)
             if let reason = check(part.path, bytes: part.storedBytes, sha256: part.sha256, in: store, content: content) {
                 problems.append(Problem(path: part.path, reason: reason))

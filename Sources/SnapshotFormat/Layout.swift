@@ -1,5 +1,6 @@
 import Foundation
 import OperatorErrors
+import SnapshotStore
 
 /// A snapshot's id: its start time in UTC, then a random suffix, so ids sort by time as text
 /// and two snapshots started in the same second do not collide. `20261123T104512Z-3f9a`.
@@ -51,9 +52,20 @@ public struct SnapshotLayout: Sendable {
     public var preData: String { "\(directory)/schema/pre-data.sql" }
     public var postData: String { "\(directory)/schema/post-data.sql" }
 
+    /// The order in which to delete a snapshot's objects: its manifest first, so that an
+    /// interruption part-way leaves an incomplete snapshot (a leftover prune removes), never a
+    /// listed one with parts missing.
+    public func deletionOrder(_ keys: [String]) -> [String] {
+        keys.filter { $0 == manifest } + keys.filter { $0 != manifest }.sorted()
+    }
+
     public func part(table oid: UInt32, index: Int, fileExtension: String?) -> String {
         "\(directory)/data/\(oid).\(index).copy" + (fileExtension.map { ".\($0)" } ?? "")
     }
+
+    /// A stack name holding a store's leftover marker would make its snapshots look like
+    /// leftovers: pruned as such, or their deletes sent to uploads that are not there.
+    public static let reservedMarkers = StoredObject.reservedMarkers
 
     /// Stack names become path segments and object keys: keep them plain.
     public static func validate(stack: String) throws(UsageError) {
@@ -61,6 +73,10 @@ public struct SnapshotLayout: Sendable {
         guard !stack.isEmpty, stack.count <= 100, allowed, !stack.hasPrefix(".") else {
             throw UsageError("stack name '\(stack)' is not usable",
                              fix: "use letters, digits, '.', '_' and '-' (at most 100, not starting with '.'), e.g. orders-db")
+        }
+        if let marker = reservedMarkers.first(where: { stack.contains($0) }) {
+            throw UsageError("stack name '\(stack)' contains '\(marker)', which the stores reserve for unfinished writes",
+                             fix: "choose a stack name without '.partial-' or '.upload-'")
         }
     }
 }

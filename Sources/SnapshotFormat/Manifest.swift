@@ -41,6 +41,8 @@ public struct Manifest: Codable, Equatable, Sendable {
             self.publication = publication
         }
     }
+    /// The source's large objects, when it had any (`LargeObjects`). Absent: none.
+    public var largeObjects: LargeObjects?
 
     public struct Source: Codable, Equatable, Sendable {
         public var serverVersion: String
@@ -154,13 +156,14 @@ public struct Manifest: Codable, Equatable, Sendable {
         let parts = tables.flatMap(\.parts)
         return Totals(tables: tables.count, parts: parts.count, rows: tables.reduce(0) { $0 + $1.rows },
                       rawBytes: parts.reduce(0) { $0 + $1.rawBytes },
-                      storedBytes: parts.reduce(0) { $0 + $1.storedBytes } + schema.preData.bytes + schema.postData.bytes)
+                      storedBytes: parts.reduce(0) { $0 + $1.storedBytes } + schema.preData.bytes + schema.postData.bytes
+                          + (largeObjects.map { $0.metadata.storedBytes + $0.data.storedBytes } ?? 0))
     }
 
     public init(formatVersion: Int = Manifest.currentFormatVersion, toolVersion: String, stack: String, id: SnapshotID,
                 startedAt: Date, finishedAt: Date, source: Source, lsn: LSN, compression: String,
                 schema: SchemaFiles, tables: [Table], sequences: [Sequence], materializedViews: [Relation] = [],
-                fence: String?, slot: KeptSlot? = nil) {
+                fence: String?, slot: KeptSlot? = nil, largeObjects: LargeObjects? = nil) {
         self.formatVersion = formatVersion
         self.toolVersion = toolVersion
         self.stack = stack
@@ -176,11 +179,12 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.materializedViews = materializedViews
         self.fence = fence
         self.slot = slot
+        self.largeObjects = largeObjects
     }
 
     private enum CodingKeys: String, CodingKey {
         case formatVersion, toolVersion, stack, id, startedAt, finishedAt, source, lsn, compression, schema,
-             tables, sequences, materializedViews, fence, slot, totals
+             tables, sequences, materializedViews, fence, slot, totals, largeObjects
     }
 
     public init(from decoder: any Decoder) throws {
@@ -204,6 +208,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         materializedViews = try container.decodeIfPresent([Relation].self, forKey: .materializedViews) ?? []
         fence = try container.decodeIfPresent(String.self, forKey: .fence)
         slot = try container.decodeIfPresent(KeptSlot.self, forKey: .slot)
+        largeObjects = try container.decodeIfPresent(LargeObjects.self, forKey: .largeObjects)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -223,6 +228,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         try container.encode(materializedViews, forKey: .materializedViews)
         try container.encodeIfPresent(fence, forKey: .fence)
         try container.encodeIfPresent(slot, forKey: .slot)
+        try container.encodeIfPresent(largeObjects, forKey: .largeObjects)
         try container.encode(totals, forKey: .totals)
     }
 }
@@ -241,6 +247,8 @@ public enum ManifestCodec {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(Manifest.self, from: Data(bytes))
+        let manifest = try decoder.decode(Manifest.self, from: Data(bytes))
+        try manifest.validate()
+        return manifest
     }
 }

@@ -23,7 +23,8 @@ public struct FileStore: SnapshotStore {
     func path(_ key: String) -> String { "\(root)/\(key)" }
 
     public func makeWriter(_ key: String) throws -> any ObjectWriter {
-        try FileObjectWriter(final: path(key), location: location, key: key)
+        try StoredObject.requireWritable(key)
+        return try FileObjectWriter(final: path(key), location: location, key: key)
     }
 
     public func makeReader(_ key: String) throws -> any ObjectReader {
@@ -48,7 +49,7 @@ public struct FileStore: SnapshotStore {
             let key = String(url.standardizedFileURL.path.dropFirst(rootPath.count))
             guard key.hasPrefix(prefix) else { continue }
             objects.append(StoredObject(key: key, size: Int64(values.fileSize ?? 0),
-                                        isLeftover: key.contains(Self.leftoverMarker)))
+                                        isLeftover: key.split(separator: "/").last?.contains(Self.leftoverMarker) == true))
         }
         return objects.sorted { $0.key < $1.key }
     }

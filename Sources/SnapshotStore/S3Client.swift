@@ -93,6 +93,8 @@ final class S3Client: Sendable {
             all["Host"] = host
             let signed = signer.sign(.init(method: method, path: path, query: query, headers: all, payloadHash: payloadHash), at: Date())
             for (name, value) in headers.merging(signed, uniquingKeysWith: { $1 }) { request.setValue(value, forHTTPHeaderField: name) }
+            // An empty PUT still goes with `Content-Length: 0` (measured: FoundationNetworking
+            // over curl 7.88 sends it with or without a body), as S3 requires.
             if !body.isEmpty { request.httpBody = body }
             do {
                 let response = try perform(request)

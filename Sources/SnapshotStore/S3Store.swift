@@ -1,4 +1,5 @@
 import Foundation
+import Checksum
 import SigV4
 
 /// `s3://bucket/prefix?endpoint=…&region=…&path-style=true`: objects in an S3-compatible bucket.
@@ -16,7 +17,10 @@ public struct S3Store: SnapshotStore {
 
     public var location: String { client.location.description }
 
-    public func makeWriter(_ key: String) throws -> any ObjectWriter { S3ObjectWriter(client: client, key: key) }
+    public func makeWriter(_ key: String) throws -> any ObjectWriter {
+        try StoredObject.requireWritable(key)
+        return S3ObjectWriter(client: client, key: key)
+    }
 
     public func makeReader(_ key: String) throws -> any ObjectReader {
         let reader = S3ObjectReader(client: client, key: key)
@@ -80,11 +84,18 @@ public struct S3Store: SnapshotStore {
         return uploads
     }
 
-    /// Deletes an object, or aborts the multipart upload a leftover's key names.
+    /// Deletes an object, or aborts the multipart upload a leftover's key names (the marker and
+    /// id that `list` appended to its last segment). A key that only looks like one — an
+    /// object someone else put there under such a name — is deleted as the object it is.
     public func delete(_ key: String) throws {
-        let (object, query): (String, [(String, String)]) = key.range(of: Self.uploadMarker, options: .backwards)
-            .map { (String(key[..<$0.lowerBound]), [("uploadId", String(key[$0.upperBound...]))]) } ?? (key, [])
-        let response = try client.send("DELETE", key: object, query: query)
+        let name = key.split(separator: "/", omittingEmptySubsequences: false).last ?? ""
+        if let marker = name.range(of: Self.uploadMarker, options: .backwards) {
+            let object = String(key.dropLast(name.distance(from: marker.lowerBound, to: name.endIndex)))
+            let response = try client.send("DELETE", key: object, query: [("uploadId", String(name[marker.upperBound...]))])
+            if response.status == 204 || response.status == 200 { return }
+            guard response.status == 404 else { throw S3Client.error(for: response, location: client.location, key: key) }
+        }
+        let response = try client.send("DELETE", key: key)
         guard response.status == 204 || response.status == 200 || response.status == 404 else {
             throw S3Client.error(for: response, location: client.location, key: key)
         }
@@ -121,13 +132,34 @@ final class S3ObjectWriter: ObjectWriter {
         if !buffer.isEmpty { try uploadPart(buffer) }
         let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\($0.element)</ETag></Part>" }
         let body = Data("<CompleteMultipartUpload>\(parts.joined())</CompleteMultipartUpload>".utf8)
-        let response = try client.send("POST", key: key, query: [("uploadId", uploadID!)],
-                                       headers: ["Content-Type": "application/xml"], body: body)
-        // S3 can answer 200 and still report an error in the body.
-        guard response.status == 200, XMLText.first("Code", in: String(decoding: response.body, as: UTF8.self)) == nil else {
-            throw S3Client.error(for: response, location: client.location, key: key)
+        // The client retries a 5xx or a dropped connection; when the first attempt had in fact
+        // completed the object, the retries find the upload gone (NoSuchUpload on S3, a 500 on
+        // moto). Whatever the failure, the object is then there, whole, if its ETag is the one
+        // these parts make — and only then is the commit a success.
+        do {
+            let response = try client.send("POST", key: key, query: [("uploadId", uploadID!)],
+                                           headers: ["Content-Type": "application/xml"], body: body)
+            // S3 can answer 200 and still report an error in the body.
+            guard response.status == 200, XMLText.first("Code", in: String(decoding: response.body, as: UTF8.self)) == nil else {
+                throw S3Client.error(for: response, location: client.location, key: key)
+            }
+        } catch {
+            guard (try? completedObjectMatchesParts()) == true else { throw error }
         }
         uploadID = nil
+    }
+
+    /// S3's ETag of a multipart object: the MD5 of its parts' binary MD5s, then `-` and the
+    /// number of parts. Compared with what the object under the key has now.
+    private func completedObjectMatchesParts() throws -> Bool {
+        var digests: [UInt8] = []
+        for etag in etags {
+            guard let digest = Digest(hex: etag.trimmingCharacters(in: CharacterSet(charactersIn: "\""))) else { return false }
+            digests += digest.bytes
+        }
+        let expected = "\(MD5.hash(digests).hex)-\(etags.count)"
+        let head = try client.send("HEAD", key: key)
+        return head.status == 200 && head.headers["etag"]?.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == expected
     }
 
     func abort() {

@@ -36,6 +36,17 @@ public struct StoredObject: Equatable, Sendable {
     /// A write that never committed (a crash mid-snapshot); prune deletes these.
     public let isLeftover: Bool
 
+    /// What the drivers put into the keys of unfinished writes: FileStore's temporary files,
+    /// S3Store's abandoned multipart uploads. No object may be written under a key holding one.
+    public static let reservedMarkers = [FileStore.leftoverMarker, S3Store.uploadMarker]
+
+    /// Refuses a key a leftover could be taken for, before anything is written.
+    static func requireWritable(_ key: String) throws {
+        if let marker = reservedMarkers.first(where: { key.contains($0) }) {
+            throw StoreError(.unsupported, "the object key \(key) contains '\(marker)', which the stores reserve for unfinished writes")
+        }
+    }
+
     public init(key: String, size: Int64, isLeftover: Bool) {
         self.key = key
         self.size = size
@@ -56,11 +67,16 @@ extension SnapshotStore {
         }
     }
 
-    /// Reads a small object whole (manifests, schema files).
-    public func get(_ key: String) throws -> [UInt8] {
+    /// Reads a small object whole (manifests, schema files). An object larger than `limit` is
+    /// refused as it is read, so a damaged or hostile store cannot exhaust memory.
+    public func get(_ key: String, limit: Int = Int.max) throws -> [UInt8] {
         let reader = try makeReader(key)
         var bytes: [UInt8] = []
-        while try reader.read(into: &bytes, limit: 1 << 20) {}
+        while try reader.read(into: &bytes, limit: 1 << 20) {
+            guard bytes.count <= limit else {
+                throw StoreError(.io, "\(location)/\(key) holds more than the \(limit) bytes it may", fix: "the object is damaged; restore another snapshot")
+            }
+        }
         return bytes
     }
 }

@@ -45,7 +45,8 @@ public struct TablePart: Sendable {
     /// Every table cut into parts, in the tables' order (largest first).
     public static func parts(of tables: [SourceCatalogue.Table], blocksPerPart: Int64, jobs: Int) -> [TablePart] {
         tables.flatMap { table in
-            let plan = PartPlan(blocks: table.blocks, blocksPerPart: blocksPerPart, jobs: jobs)
+            // An extension's configuration table is small, and its filter is its own WHERE clause.
+            let plan = PartPlan(blocks: table.blocks, blocksPerPart: table.extensionFilter == nil ? blocksPerPart : max(table.blocks, 1), jobs: jobs)
             return plan.ranges.enumerated().map { index, range in
                 TablePart(table: table, index: index, condition: plan.condition(index),
                           blocks: max(1, (range.end ?? max(table.blocks, range.first + 1)) - range.first))

@@ -86,7 +86,7 @@ public enum SnapshotRunner {
             await coordinator.close()
             await point?.abandon(on: options.source, logger: logger)
             try? await Blocking.run { [store = options.store] in
-                for object in try store.list(prefix: layout.directory + "/") { try store.delete(object.key) }
+                for key in layout.deletionOrder(try store.list(prefix: layout.directory + "/").map(\.key)) { try store.delete(key) }
             }
             throw error
         }
@@ -117,6 +117,9 @@ public enum SnapshotRunner {
                                             store: options.store, key: layout.preData)
         async let postData = SchemaDump.dump(.postData, source: options.source, snapshot: snapshot,
                                              store: options.store, key: layout.postData)
+        // The coordinator holds the snapshot and is otherwise idle while the parts are copied.
+        async let largeObjects = LargeObjectCopy.copy(on: coordinator, layout: layout, codec: options.codec,
+                                                      store: options.store, progress: progress)
         let parts = try await copyParts(work, options: options, layout: layout, snapshot: snapshot,
                                         locking: SnapshotTableLocks.statement(for: tables), progress: progress)
         let schema = Manifest.SchemaFiles(preData: try await preData, postData: try await postData)
@@ -132,7 +135,8 @@ public enum SnapshotRunner {
                                       rows: tableParts.reduce(0) { $0 + $1.rows }, parts: tableParts)
             },
             sequences: sequences, materializedViews: materializedViews,
-            fence: options.fence == .none ? nil : options.fence.name, slot: point?.keptSlot)
+            fence: options.fence == .none ? nil : options.fence.name, slot: point?.keptSlot,
+            largeObjects: try await largeObjects)
         let encoded = try ManifestCodec.encode(manifest)
         try await Blocking.run { [store = options.store] in try store.put(layout.manifest, encoded) }
         try await coordinator.execute("COMMIT")

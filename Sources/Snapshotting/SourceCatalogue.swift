@@ -10,17 +10,27 @@ public struct SourceCatalogue {
         /// Quoted column names for COPY; generated columns are left out (they are recomputed).
         public let columns: [String]
         public let blocks: Int64
+        /// An extension's configuration table (`pg_extension_config_dump`) carries only the rows
+        /// its filter selects (`WHERE NOT standard`, as the extension registered it): the others
+        /// are the extension's own, which `CREATE EXTENSION` puts back. pg_dump does the same.
+        public let extensionFilter: String?
 
         public var qualifiedName: String { PostgresClient.qualifiedName(schema, name) }
         public var displayName: String { "\(schema).\(name)" }
 
-        /// COPY of the rows `condition` selects (a part's block range), or of all of them.
+        /// COPY of the rows `condition` selects (a part's block range), or of all of them. A
+        /// table with an extension filter is always one part (`TablePart.parts`), so the two
+        /// never meet.
         public func copyOutSQL(where condition: String?) -> String {
-            let filter = condition.map { " WHERE \($0)" } ?? ""
+            let filter = condition.map { " WHERE \($0)" } ?? extensionFilter.map { " \($0)" } ?? ""
             return "COPY (SELECT \(columns.joined(separator: ", ")) FROM ONLY \(qualifiedName)\(filter)) TO STDOUT"
         }
 
-        public var copyInSQL: String { "COPY \(qualifiedName) (\(columns.joined(separator: ", "))) FROM STDIN" }
+        /// A table with no columns (`CREATE TABLE t ()`) still has rows: its COPY takes no column
+        /// list, as `COPY t () FROM STDIN` is a syntax error. (`SELECT FROM t` above is valid.)
+        public var copyInSQL: String {
+            "COPY \(qualifiedName)" + (columns.isEmpty ? "" : " (\(columns.joined(separator: ", ")))") + " FROM STDIN"
+        }
     }
 
     public struct Sequence: Sendable {
@@ -29,11 +39,14 @@ public struct SourceCatalogue {
     }
 
     /// Leaf tables with storage: plain tables and partitions (a partitioned parent holds no
-    /// rows), unlogged ones included; not tables owned by extensions, which recreate them.
+    /// rows), unlogged ones included; not tables owned by extensions, which recreate them —
+    /// except the extensions' configuration tables, whose user rows pg_dump carries too.
     public static func tables(_ connection: Connection) async throws -> [Table] {
         let tables = try await connection.query("""
             SELECT c.oid, n.nspname, c.relname,
-                   (pg_relation_size(c.oid) / current_setting('block_size')::bigint) AS blocks
+                   (pg_relation_size(c.oid) / current_setting('block_size')::bigint) AS blocks,
+                   (SELECT nullif(e.extcondition[array_position(e.extconfig, c.oid)], '')
+                    FROM pg_extension e WHERE c.oid = ANY (e.extconfig) LIMIT 1) AS filter
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE \(userTable)
             ORDER BY blocks DESC, c.oid
@@ -50,7 +63,7 @@ public struct SourceCatalogue {
         return try tables.map { row in
             let oid: UInt32 = try row.decode("oid")
             return Table(oid: oid, schema: try row.decode("nspname"), name: try row.decode("relname"),
-                         columns: columns[oid] ?? [], blocks: try row.decode("blocks"))
+                         columns: columns[oid] ?? [], blocks: try row.decode("blocks"), extensionFilter: row["filter"])
         }
     }
 
@@ -58,8 +71,9 @@ public struct SourceCatalogue {
         c.relkind = 'r'
         AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
         AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d
-                        WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+        AND (NOT EXISTS (SELECT 1 FROM pg_depend d
+                         WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
+             OR EXISTS (SELECT 1 FROM pg_extension e WHERE c.oid = ANY (e.extconfig)))
         """
 
     /// Materialized views holding data, which restore must refresh.

@@ -177,6 +177,10 @@ enum ManifestPrinter {
             let raw = table.parts.reduce(0) { $0 + $1.rawBytes }, stored = table.parts.reduce(0) { $0 + $1.storedBytes }
             lines.append("    \(table.schema).\(table.name): \(table.rows) rows in \(table.parts.count) parts, \(megabytes(raw)) → \(megabytes(stored))")
         }
+        if let largeObjects = manifest.largeObjects {
+            let stored = largeObjects.metadata.storedBytes + largeObjects.data.storedBytes
+            lines.append("  large objects \(largeObjects.count), \(megabytes(stored)) stored")
+        }
         if !manifest.sequences.isEmpty {
             lines.append("  sequences")
             lines += manifest.sequences.map { "    \($0.schema).\($0.name) = \($0.lastValue)\($0.isCalled ? "" : " (not yet called)")" }

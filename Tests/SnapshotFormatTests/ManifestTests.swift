@@ -12,8 +12,8 @@ import Testing
         schema: .init(preData: .init(path: "orders-db/20261123T104512Z-3f9a/schema/pre-data.sql", bytes: 100, sha256: "aa"),
                       postData: .init(path: "orders-db/20261123T104512Z-3f9a/schema/post-data.sql", bytes: 50, sha256: "bb")),
         tables: [.init(oid: 16384, schema: "public", name: "orders", columns: ["id", "note"], rows: 10,
-                       parts: [.init(index: 0, path: "p0", rows: 6, rawBytes: 600, storedBytes: 200, sha256: "cc"),
-                               .init(index: 1, path: "p1", rows: 4, rawBytes: 400, storedBytes: 150, sha256: "dd")])],
+                       parts: [.init(index: 0, path: "orders-db/20261123T104512Z-3f9a/data/16384.0.copy.gz", rows: 6, rawBytes: 600, storedBytes: 200, sha256: "cc"),
+                               .init(index: 1, path: "orders-db/20261123T104512Z-3f9a/data/16384.1.copy.gz", rows: 4, rawBytes: 400, storedBytes: 150, sha256: "dd")])],
         sequences: [.init(schema: "public", name: "orders_id_seq", lastValue: 10, isCalled: true)],
         fence: nil)
 
@@ -65,6 +65,15 @@ import Testing
         #expect(SnapshotID(rawValue: "../../etc-passwd") == nil)
     }
 
+    /// A failed snapshot is removed manifest first: the old order (sorted keys) removed
+    /// `data/…` before `manifest.json`, so an interruption left a listed snapshot without parts.
+    @Test func deletesTheManifestFirst() throws {
+        let layout = SnapshotLayout(stack: "s", id: SnapshotID(rawValue: "20261123T104512Z-3f9a")!)
+        let keys = [layout.part(table: 1, index: 0, fileExtension: "gz"), layout.manifest, layout.preData, layout.postData]
+        #expect(layout.deletionOrder(keys.sorted()) == [layout.manifest, layout.part(table: 1, index: 0, fileExtension: "gz"),
+                                                        layout.postData, layout.preData])
+    }
+
     @Test func placesObjectsAsTheFormatSays() throws {
         let layout = SnapshotLayout(stack: "orders-db", id: SnapshotID(rawValue: "20261123T104512Z-3f9a")!)
         #expect(layout.manifest == "orders-db/20261123T104512Z-3f9a/manifest.json")
@@ -73,7 +82,8 @@ import Testing
         #expect(layout.part(table: 16384, index: 0, fileExtension: nil) == "orders-db/20261123T104512Z-3f9a/data/16384.0.copy")
     }
 
-    @Test(arguments: ["", "../x", ".hidden", "a/b", "with space", String(repeating: "x", count: 101)])
+    @Test(arguments: ["", "../x", ".hidden", "a/b", "with space", String(repeating: "x", count: 101),
+                      "x.partial-y", "x.upload-y"])
     func refusesUnusableStackNames(_ name: String) {
         #expect(throws: (any Error).self) { try SnapshotLayout.validate(stack: name) }
     }

@@ -1,7 +1,7 @@
 import Foundation
 import Parallelism
 import SigV4
-import SnapshotStore
+@testable import SnapshotStore
 import Testing
 import TestSupport
 
@@ -116,6 +116,63 @@ import TestSupport
             let store = try Self.store()
             #expect(!store.location.contains(try TestBed.setting("CONTINUITY_TEST_S3_SECRET_ACCESS_KEY")))
             #expect(store.location.hasPrefix("s3://continuity-test/tests_"))
+        }
+    }
+
+    /// The answer to CompleteMultipartUpload is lost after S3 has completed the object (a 5xx
+    /// from a proxy, a dropped connection); the retry finds the upload gone (NoSuchUpload).
+    /// Played here by completing the upload behind the writer's back, then committing.
+    @Test func aCompletionRetriedAfterItSucceededIsAccepted() async throws {
+        try await Blocking.run {
+            let store = try Self.store() as! S3Store
+            let part = (0..<S3Store.partSize).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            let writer = try store.makeWriter("s/20260101T000000Z-0002/data/1.0.copy.gz")
+            try part.withUnsafeBytes { try writer.write($0) }  // exactly one part: up already
+            try Self.completeBehindTheWritersBack(store)
+            try writer.commit()
+            #expect(try store.get("s/20260101T000000Z-0002/data/1.0.copy.gz") == part)
+            #expect(try store.list(prefix: "s/").map(\.isLeftover) == [false])
+        }
+    }
+
+    /// Not every NoSuchUpload means success: when the object under the key is not the one
+    /// these parts make, the commit fails.
+    @Test func aCompletionThatFindsAnotherObjectFails() async throws {
+        try await Blocking.run {
+            let store = try Self.store() as! S3Store
+            let part = [UInt8](repeating: 5, count: S3Store.partSize)
+            let writer = try store.makeWriter("s/20260101T000000Z-0003/data/1.0.copy.gz")
+            try part.withUnsafeBytes { try writer.write($0) }
+            try Self.completeBehindTheWritersBack(store)
+            try store.put("s/20260101T000000Z-0003/data/1.0.copy.gz", [1, 2, 3])
+            #expect(throws: StoreError.self) { try writer.commit() }
+        }
+    }
+
+    /// Completes the one upload in progress under `s/` with the parts S3 holds for it.
+    static func completeBehindTheWritersBack(_ store: S3Store) throws {
+        let leftover = try #require(store.list(prefix: "s/").first { $0.isLeftover })
+        let marker = try #require(leftover.key.range(of: S3Store.uploadMarker))
+        let key = String(leftover.key[..<marker.lowerBound]), upload = String(leftover.key[marker.upperBound...])
+        let parts = try store.client.send("GET", key: key, query: [("uploadId", upload)])
+        let etag = try #require(XMLText.first("ETag", in: String(decoding: parts.body, as: UTF8.self)))
+        let body = "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>\(etag)</ETag></Part></CompleteMultipartUpload>"
+        let done = try store.client.send("POST", key: key, query: [("uploadId", upload)],
+                                         headers: ["Content-Type": "application/xml"], body: Data(body.utf8))
+        #expect(done.status == 200)
+    }
+
+    /// Someone else's object whose name holds the upload marker is deleted as the object it
+    /// is; the old delete sent it to a multipart upload that did not exist and reported success.
+    @Test func anObjectNamedLikeAnUploadLeftoverIsReallyDeleted() async throws {
+        try await Blocking.run {
+            let store = try Self.store() as! S3Store
+            let key = "s/20260101T000000Z-0004/data/x.upload-abc"
+            let put = try store.client.send("PUT", key: key, body: Data([1, 2, 3]))
+            #expect(put.status == 200)
+            #expect(try store.list(prefix: "s/").map(\.key) == [key])
+            try store.delete(key)
+            #expect(try store.list(prefix: "s/").isEmpty)
         }
     }
 }

@@ -48,7 +48,29 @@ enum StoreContract {
         #expect(error?.kind == .notFound)
     }
 
+    /// Leftovers are recognised by a marker in their key; an object written under a key that
+    /// holds one would be taken for a leftover (pruned, or its delete sent elsewhere).
+    static func keysHoldingALeftoverMarkerAreRefused(_ store: any SnapshotStore) throws {
+        for marker in StoredObject.reservedMarkers {
+            let error = #expect(throws: StoreError.self) { try store.put("s\(marker)x/1/manifest.json", [1]) }
+            #expect(error?.status == .badInput)
+            #expect(throws: StoreError.self) { try store.makeWriter("s/1/data/1.0.copy\(marker)abc") }
+        }
+        #expect(try store.list(prefix: "s").isEmpty)
+    }
+
+    /// Whole-object reads stop at their limit instead of filling memory with what a damaged
+    /// store holds.
+    static func aWholeReadStopsAtItsLimit(_ store: any SnapshotStore) throws {
+        try store.put("s/4/manifest.json", [UInt8](repeating: 0x20, count: 3 << 20))
+        let error = #expect(throws: StoreError.self) { try store.get("s/4/manifest.json", limit: 1 << 20) }
+        #expect(error?.problem.contains("more than the 1048576 bytes") == true)
+        #expect(try store.get("s/4/manifest.json", limit: 3 << 20).count == 3 << 20)
+    }
+
     static let all: [(String, @Sendable (any SnapshotStore) throws -> Void)] = [
+        ("aWholeReadStopsAtItsLimit", aWholeReadStopsAtItsLimit),
+        ("keysHoldingALeftoverMarkerAreRefused", keysHoldingALeftoverMarkerAreRefused),
         ("writesAreInvisibleUntilCommitted", writesAreInvisibleUntilCommitted),
         ("readsBackInChunks", readsBackInChunks),
         ("abortLeavesNothing", abortLeavesNothing),
