@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: [
             "Streaming", "PostgresClient", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore",
+            "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),

@@ -196,6 +196,16 @@ public actor StreamApplier {
         self.group = nil
     }
 
+    /// Records that everything before `lsn` is applied while nothing is under way (a keepalive
+    /// said the active has sent all it has up to there), so it may be reported as flushed.
+    public func recordIdle(at lsn: LSN) throws {
+        guard isIdle, lsn > appliedLSN else { return }
+        try connection.assumeIsolated { connection in
+            _ = try connection.execute(StreamProgress.advanceSQL, [slot, lsn.description])
+        }
+        appliedLSN = lsn
+    }
+
     /// Waits for every batch sent; afterwards `appliedLSN` covers every group ended.
     public func drain() throws {
         while !inFlight.isEmpty { try collect() }

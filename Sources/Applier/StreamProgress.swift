@@ -68,6 +68,12 @@ public struct StreamProgress: Sendable, Equatable {
             prepared: true)
     }
 
+    /// Moves a slot's row to an idle position (nothing to apply before it); never backwards.
+    static let advanceSQL = """
+        INSERT INTO \(table) (slot, lsn) VALUES ($1, $2)
+        ON CONFLICT (slot) DO UPDATE SET lsn = excluded.lsn, applied_at = clock_timestamp() WHERE \(table).lsn < excluded.lsn
+        """
+
     /// Records the starting point of a stream whose passive was just copied at `lsn`.
     public static func start(slot: String, at lsn: LSN, on connection: Connection) async throws {
         try await createTable(on: connection)

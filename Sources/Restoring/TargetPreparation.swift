@@ -9,7 +9,20 @@ public enum TargetPreparation {
     /// the schema needs — before any data moves.
     public static func prepare(_ target: Connection, clean: Bool, needs extensions: [String]) async throws {
         if clean {
+            // First forget where the data came from and how far a stream got: a clean that is
+            // interrupted half-way must not leave a progress row (or a restore record) that a
+            // later run would trust, resuming over a half-emptied database.
+            try await target.execute("""
+                DO $$ BEGIN
+                    IF to_regclass('continuity.stream_progress') IS NOT NULL THEN DELETE FROM continuity.stream_progress; END IF;
+                    IF to_regclass('continuity.restores') IS NOT NULL THEN DELETE FROM continuity.restores; END IF;
+                END $$
+                """)
             if try await NodeFacts.userRelationCount(target) > 0 { try await dropUserSchemas(target) }
+            // Publications live outside every schema; a copy or restore brings the source's again.
+            for publication in try await target.query("SELECT pubname FROM pg_catalog.pg_publication").rows.compactMap({ $0["pubname"] }) {
+                try await target.execute("DROP PUBLICATION \(quoteIdentifier(publication))")
+            }
             // Large objects live outside every schema; a restore recreates them with their oids.
             try await target.execute("SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata")
         } else {
@@ -33,10 +46,16 @@ public enum TargetPreparation {
             throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
                              fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
         }
-        let largeObjects = try await target.query("SELECT count(*) FROM pg_catalog.pg_largeobject_metadata").scalar(Int.self)
-        guard largeObjects == 0 else {
-            throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(largeObjects) large objects)",
-                             fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+        let outside = try await target.query("""
+            SELECT (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata) AS large_objects,
+                   (SELECT count(*) FROM pg_catalog.pg_publication) AS publications
+            """).rows[0]
+        for (column, what) in [("large_objects", "large objects"), ("publications", "publications")] {
+            let count: Int = try outside.decode(column)
+            guard count == 0 else {
+                throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(count) \(what))",
+                                 fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+            }
         }
     }
 

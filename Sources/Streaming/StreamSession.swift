@@ -9,7 +9,10 @@ import PostgresClient
 ///
 /// Status updates report as flushed only what the passive has committed; when everything
 /// received is committed, the position of the last keepalive, since nothing before it remains
-/// to apply, so the slot keeps advancing and WAL does not pile up on an idle active.
+/// to apply, so the slot keeps advancing and WAL does not pile up on an idle active. That
+/// position is recorded in the progress row before it is reported (at most once a second):
+/// the slot is then never past the passive's progress, so a slot that is must have been
+/// followed by someone else, and the next run refuses it (`StreamStart`).
 struct StreamSession {
     let options: StreamOptions
     let target: LSN?
@@ -49,7 +52,7 @@ struct StreamSession {
 
     private func follow(_ replication: Connection, applier: StreamApplier, sequences: SequenceSync,
                         totals: StreamTotals) async throws -> End {
-        var idlePosition = await applier.appliedLSN
+        var lastIdleRecord = ContinuousClock.now - .seconds(60)
         var lastStatus = ContinuousClock.now
         var reported = LSN.zero
         var lastSequenceSync = ContinuousClock.now - .seconds(60)
@@ -94,8 +97,12 @@ struct StreamSession {
                 try await applier.drain()
             }
             let (applied, idle) = (await applier.appliedLSN, await applier.isIdle)
-            if idle, let keepalivePosition { idlePosition = max(idlePosition, keepalivePosition) }
-            let flushed = max(applied, idlePosition)
+            if idle, let keepalivePosition, keepalivePosition > applied,
+               target.map({ keepalivePosition >= $0 }) == true || ContinuousClock.now - lastIdleRecord >= .seconds(1) {
+                try await applier.recordIdle(at: keepalivePosition)
+                lastIdleRecord = ContinuousClock.now
+            }
+            let flushed = await applier.appliedLSN
             // Nothing arrived: ask for a keepalive now rather than in wal_sender_timeout/2, so an
             // idle stream learns the server's position (and --until sees it) at once. A new
             // commit is reported within 20 ms, so the active's replay lag is the real one.

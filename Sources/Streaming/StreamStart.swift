@@ -56,7 +56,16 @@ enum StreamStart: Equatable {
         // operator runs after a divergence, and resuming there would stop at it again.
         if request.initMode == .copy && request.clean { return .copy(dropSlot: active.slot != nil) }
         if let progress = passive.progress {
-            if active.slot != nil { return .resume }
+            if let found = active.slot {
+                // The stream records a position before it reports it, so a slot past the
+                // passive's progress was followed by something else: what it took went there.
+                if let confirmed = found.confirmedFlush, confirmed > progress, !request.assumeInSync {
+                    throw UsageError("slot \(slot) on the active has moved past what this passive applied (it is at \(confirmed), the passive at \(progress)): another stream followed it, and the changes in between went there",
+                                     fix: "give each passive its own --slot; re-initialise this one with --init copy --clean",
+                                     status: .refused)
+                }
+                return request.assumeInSync && found.confirmedFlush.map({ $0 > progress }) == true ? .inSync(createSlot: false) : .resume
+            }
             if request.assumeInSync { return .inSync(createSlot: true) }
             throw UsageError("the passive has applied slot \(slot) up to \(progress), but the active has no slot \(slot) (dropped?): the changes after \(progress) are gone",
                              fix: "re-initialise the passive: --init copy --clean, or `snapshot --slot \(slot)` then `restore --clean` and stream",

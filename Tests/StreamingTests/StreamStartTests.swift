@@ -48,6 +48,13 @@ import Testing
         var clean = Self.request
         (clean.initMode, clean.clean) = (.copy, true)
         #expect(try StreamStart.decide(clean, passive: passive, active: gone) == .copy(dropSlot: false))
+        // A slot past the passive's progress was followed by something else: refused, unless vouched for.
+        var followed = Self.active
+        followed.slot?.confirmedFlush = LSN("0/5000100")
+        #expect(Self.refusal(passive: passive, active: followed)?.problem.contains("moved past what this passive applied") == true)
+        var vouched = Self.request
+        vouched.assumeInSync = true
+        #expect(try StreamStart.decide(vouched, passive: passive, active: followed) == .inSync(createSlot: false))
         // --clean re-initialises even where progress exists (after a divergence, resuming would stop again).
         #expect(try StreamStart.decide(clean, passive: passive, active: Self.active) == .copy(dropSlot: true))
     }
