@@ -24,8 +24,8 @@ import PostgresClient
 /// rotating their time ranges): that surfaces as `SetBasedConflict`, and the runner replays
 /// from the last commit with `sequentialThrough`.
 ///
-/// Every UPDATE and DELETE is guarded (`RowCountGuard`): one that finds fewer rows than it
-/// carries raises on the passive, so the group's COMMIT, pipelined behind it, rolls back.
+/// Every statement is guarded (`RowCountGuard`): one that changes another number of rows than
+/// it carries raises on the passive, so the group's COMMIT, pipelined behind it, rolls back.
 ///
 /// The COMMIT is durable before its LSN is reported as flushed: a passive running with
 /// `synchronous_commit = off` (common on replicas) would otherwise lose groups in a crash

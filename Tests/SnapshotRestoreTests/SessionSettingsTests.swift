@@ -126,7 +126,7 @@ import TestSupport
                 }
             }
         } catch {
-            try? await withConnection(TestBed.active) { try await $0.execute("DROP ROLE IF EXISTS \(role)") }
+            _ = try? await withConnection(TestBed.active) { try await $0.execute("DROP ROLE IF EXISTS \(role)") }
             throw error
         }
         try await withConnection(TestBed.active) { try await $0.execute("DROP ROLE IF EXISTS \(role)") }
