@@ -1,0 +1,137 @@
+import Foundation
+import PostgresClient
+import TestSupport
+
+/// Runs a case against the test bed through the built `continuity` executable: the source
+/// gets the schema and the rows; `stream --init copy` follows it into a fresh passive while
+/// the workload runs, killed and restarted, then catches up; a snapshot of the final source is
+/// restored into another fresh database; both must equal the source.
+enum CaseRunner {
+    static func run(_ testCase: DifferentialCase) async throws -> Outcome {
+        var outcome = Outcome()
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await applySettings(testCase.sourceSettings, to: source)
+            try await withConnection(source) { sql in
+                try await sql.execute(DatabaseSettings.fixedSession)
+                try await sql.execute(testCase.schemaSQL)
+            }
+            try await execute(testCase.initial, on: source, waitingFor: nil)
+            let owners = try await Comparison.owners(testCase.tables, in: source)
+            if testCase.excluded.contains(.stream) {
+                try await execute(testCase.workload, on: source, waitingFor: nil)
+            } else {
+                try await stream(testCase, from: source, owners: owners, into: &outcome)
+            }
+            if !testCase.excluded.contains(.snapshot) {
+                try await snapshotAndRestore(testCase, from: source, owners: owners, into: &outcome)
+            }
+        }
+        return outcome
+    }
+
+    static func applySettings(_ settings: DatabaseSettings, to dsn: ConnectionString) async throws {
+        guard let name = dsn["dbname"] else { return }
+        try await withConnection(dsn) { sql in
+            for statement in settings.statements(database: name) { try await sql.execute(statement) }
+        }
+    }
+
+    /// Runs transactions one after another in a session with fixed settings. Those with a
+    /// TRUNCATE wait for `copied` (see `Transaction.truncates`).
+    static func execute(_ transactions: [Transaction], on dsn: ConnectionString, waitingFor copied: WorkloadSwitch?) async throws {
+        try await withConnection(dsn) { sql in
+            try await sql.execute(DatabaseSettings.fixedSession)
+            for transaction in transactions {
+                if transaction.truncates, let copied {
+                    try await waitUntil("the initial copy to finish before a TRUNCATE", timeout: .seconds(300)) { copied.isOn }
+                }
+                do {
+                    try await sql.execute(transaction.sql)
+                } catch {
+                    _ = try? await sql.execute("ROLLBACK")
+                    throw WorkloadFailed(sql: transaction.sql, error: error)
+                }
+            }
+        }
+    }
+
+    private static func stream(_ testCase: DifferentialCase, from source: ConnectionString, owners: [String: Int],
+                               into outcome: inout Outcome) async throws {
+        try await withTestDatabase(on: TestBed.passive) { target in
+            try await applySettings(testCase.streamTargetSettings, to: target)
+            let slot = uniqueName("diff")
+            let arguments = ["stream", "--json", "--source", source.conninfo, "--target", target.conninfo, "--slot", slot,
+                             "--publication", uniqueName("diff"), "--init", "copy"]
+            let copied = WorkloadSwitch(false)
+            let writer = Task { try await execute(testCase.workload, on: source, waitingFor: copied) }
+            defer { writer.cancel() }
+            var stopped = false
+            // Each run: wait for the copy (done once; later runs resume), then kill it at a random moment.
+            for (run, delay) in (testCase.killDelays.isEmpty ? [nil] : testCase.killDelays.map { Optional($0) }).enumerated() {
+                let running = try RunningCommand(arguments)
+                try await waitUntil("the stream's initial copy", timeout: .seconds(300)) {
+                    guard running.isRunning else { return true }
+                    return try await progressExists(slot, on: target)
+                }
+                guard running.isRunning else {
+                    let result = try await running.finished()
+                    outcome.add(.stream, "stream run \(run + 1) exited \(result.status) before it was killed:\n\(result.stderr.suffix(2000))")
+                    stopped = true
+                    break
+                }
+                copied.turnOn()
+                if let delay {
+                    try await Task.sleep(for: .milliseconds(delay))  // a random moment, not a synchronisation
+                    if !running.isRunning {
+                        let result = try await running.finished()
+                        if result.status != 0 { outcome.add(.stream, "stream run \(run + 1) exited \(result.status):\n\(result.stderr.suffix(2000))") }
+                    }
+                    running.signal(SIGKILL)
+                    _ = try await running.finished()
+                } else {
+                    _ = try await writer.value
+                    running.signal(SIGTERM)
+                    let result = try await running.finished()
+                    if result.status != 0 { outcome.add(.stream, "the stream exited \(result.status) on SIGTERM:\n\(result.stderr.suffix(2000))") }
+                }
+            }
+            if stopped { copied.turnOn() }
+            _ = try await writer.value
+            let final = try await CommandLineRun.run(arguments + ["--until", "caught-up"])
+            if final.status != 0 {
+                outcome.add(.stream, "the final `stream --until caught-up` exited \(final.status):\n\(final.stderr.suffix(2000))")
+            }
+            try await Comparison.compare(.stream, source: source, target: target, owners: owners, into: &outcome)
+        }
+    }
+
+    static func progressExists(_ slot: String, on target: ConnectionString) async throws -> Bool {
+        try await withConnection(target) { connection in
+            guard try await connection.query("SELECT to_regclass('continuity.stream_progress') IS NOT NULL").scalar(Bool.self) else { return false }
+            return try await connection.query("SELECT count(*) FROM continuity.stream_progress WHERE slot = $1", [slot]).scalar(Int.self) > 0
+        }
+    }
+
+    private static func snapshotAndRestore(_ testCase: DifferentialCase, from source: ConnectionString, owners: [String: Int],
+                                           into outcome: inout Outcome) async throws {
+        try await withTestDatabase(on: TestBed.passive) { target in
+            try await applySettings(testCase.restoreTargetSettings, to: target)
+            let store = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-diff-\(UUID())").path
+            try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: store) }
+            let snapshot = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)",
+                                                         "--stack", "diff", "--jobs", "2"])
+            guard snapshot.status == 0 else {
+                outcome.add(.snapshot, "snapshot exited \(snapshot.status):\n\(snapshot.stderr.suffix(2000))")
+                return
+            }
+            let restore = try await CommandLineRun.run(["restore", "--target", target.conninfo, "--store", "file://\(store)",
+                                                        "--stack", "diff", "--jobs", "2"])
+            guard restore.status == 0 else {
+                outcome.add(.snapshot, "restore exited \(restore.status):\n\(restore.stderr.suffix(2000))")
+                return
+            }
+            try await Comparison.compare(.snapshot, source: source, target: target, owners: owners, into: &outcome)
+        }
+    }
+}
