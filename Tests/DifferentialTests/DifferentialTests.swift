@@ -10,7 +10,7 @@ import TestSupport
         let plan = try Plan.fromEnvironment()
         let excluded = plan.excluded.isEmpty ? "" : " excluding \(plan.excluded.map(\.rawValue).sorted().joined(separator: ","))"
         print("differential test: \(plan.seeds.count) \(plan.size.name) case(s), seeds \(plan.seeds.map(String.init).joined(separator: ","))\(excluded)")
-        let results = try await withThrowingTaskGroup(of: (DifferentialCase, Outcome, Duration).self) { group in
+        let results = await withTaskGroup(of: (DifferentialCase, Outcome, Duration).self) { group in
             var results: [(DifferentialCase, Outcome, Duration)] = []
             var pending = plan.seeds.makeIterator()
             func start() {
@@ -18,11 +18,13 @@ import TestSupport
                 group.addTask {
                     let testCase = DifferentialCase.generate(seed: seed, size: plan.size, excluding: plan.excluded)
                     let started = ContinuousClock.now
-                    return (testCase, try await CaseRunner.run(testCase), ContinuousClock.now - started)
+                    let outcome: Outcome
+                    do { outcome = try await CaseRunner.run(testCase) } catch { outcome = .broken(error) }
+                    return (testCase, outcome, ContinuousClock.now - started)
                 }
             }
             for _ in 0..<plan.jobs { start() }
-            while let result = try await group.next() {
+            while let result = await group.next() {
                 results.append(result)
                 print("differential test: seed \(result.0.seed) \(result.1.failed ? "FAILED" : "passed") in \(result.2)")
                 start()

@@ -198,12 +198,12 @@ enum TypeCatalogue {
         let arraySQL = element.sql + "[]"
         @Sendable func item(_ rng: inout SplitMix64) -> String { rng.chance(20) ? "NULL::\(element.sql)" : element.value(&rng) }
         var types = [
-            ColumnType(features: element.features.union([.array]), sql: arraySQL, equality: element.equality,
+            ColumnType(features: element.features.union([.array]), sql: arraySQL, equality: element.equality, setup: element.setup,
                        value: { rng in
                            if rng.chance(10) { return "'{}'::\(arraySQL)" }
                            return "ARRAY[" + (0..<rng.int(1...4)).map { _ in item(&rng) }.joined(separator: ", ") + "]::\(arraySQL)"
                        }),
-            ColumnType(features: element.features.union([.arrayMultidim]), sql: arraySQL, equality: element.equality,
+            ColumnType(features: element.features.union([.arrayMultidim]), sql: arraySQL, equality: element.equality, setup: element.setup,
                        value: { rng in
                            let width = rng.int(1...3)
                            let rows = (0..<rng.int(1...3)).map { _ in "ARRAY[" + (0..<width).map { _ in item(&rng) }.joined(separator: ", ") + "]" }

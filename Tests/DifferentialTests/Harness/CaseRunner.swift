@@ -29,6 +29,11 @@ enum CaseRunner {
         return outcome
     }
 
+    /// A crash (a runtime trap is a defect this test finds) ends the process at once: the
+    /// backtracer it would start instead was seen to leave it a zombie Foundation never reaps,
+    /// so that the test waited for it forever.
+    static let environment = ["SWIFT_BACKTRACE": "enable=no"]
+
     static func applySettings(_ settings: DatabaseSettings, to dsn: ConnectionString) async throws {
         guard let name = dsn["dbname"] else { return }
         try await withConnection(dsn) { sql in
@@ -68,41 +73,46 @@ enum CaseRunner {
             var stopped = false
             // Each run: wait for the copy (done once; later runs resume), then kill it at a random moment.
             for (run, delay) in (testCase.killDelays.isEmpty ? [nil] : testCase.killDelays.map { Optional($0) }).enumerated() {
-                let running = try RunningCommand(arguments)
+                let running = try RunningCommand(arguments, environment: environment)
                 try await waitUntil("the stream's initial copy", timeout: .seconds(300)) {
                     guard running.isRunning else { return true }
                     return try await progressExists(slot, on: target)
                 }
                 guard running.isRunning else {
                     let result = try await running.finished()
-                    outcome.add(.stream, "stream run \(run + 1) exited \(result.status) before it was killed:\n\(result.stderr.suffix(2000))")
+                    outcome.add(.stream, "stream run \(run + 1) exited \(result.status) before it was killed:\n\(said(result))")
                     stopped = true
                     break
                 }
                 copied.turnOn()
                 if let delay {
                     try await Task.sleep(for: .milliseconds(delay))  // a random moment, not a synchronisation
-                    if !running.isRunning {
-                        let result = try await running.finished()
-                        if result.status != 0 { outcome.add(.stream, "stream run \(run + 1) exited \(result.status):\n\(result.stderr.suffix(2000))") }
+                    let exitedByItself = !running.isRunning
+                    if !exitedByItself { running.signal(SIGKILL) }
+                    let result = try await running.finished()
+                    if exitedByItself && result.status != 0 {
+                        outcome.add(.stream, "stream run \(run + 1) exited \(result.status) before it was killed:\n\(said(result))")
                     }
-                    running.signal(SIGKILL)
-                    _ = try await running.finished()
                 } else {
                     _ = try await writer.value
                     running.signal(SIGTERM)
                     let result = try await running.finished()
-                    if result.status != 0 { outcome.add(.stream, "the stream exited \(result.status) on SIGTERM:\n\(result.stderr.suffix(2000))") }
+                    if result.status != 0 { outcome.add(.stream, "the stream exited \(result.status) on SIGTERM:\n\(said(result))") }
                 }
             }
             if stopped { copied.turnOn() }
             _ = try await writer.value
-            let final = try await CommandLineRun.run(arguments + ["--until", "caught-up"])
+            let final = try await CommandLineRun.run(arguments + ["--until", "caught-up"], environment: environment)
             if final.status != 0 {
-                outcome.add(.stream, "the final `stream --until caught-up` exited \(final.status):\n\(final.stderr.suffix(2000))")
+                outcome.add(.stream, "the final `stream --until caught-up` exited \(final.status):\n\(said(final))")
             }
             try await Comparison.compare(.stream, source: source, target: target, owners: owners, into: &outcome)
         }
+    }
+
+    /// What a run said that matters: its log without the info lines, at most 40 lines.
+    private static func said(_ run: CommandLineRun) -> String {
+        run.stderr.split(separator: "\n").filter { !$0.contains(" info ") }.suffix(40).joined(separator: "\n")
     }
 
     static func progressExists(_ slot: String, on target: ConnectionString) async throws -> Bool {
@@ -120,15 +130,15 @@ enum CaseRunner {
             try FileManager.default.createDirectory(atPath: store, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: store) }
             let snapshot = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)",
-                                                         "--stack", "diff", "--jobs", "2"])
+                                                         "--stack", "diff", "--jobs", "2"], environment: environment)
             guard snapshot.status == 0 else {
-                outcome.add(.snapshot, "snapshot exited \(snapshot.status):\n\(snapshot.stderr.suffix(2000))")
+                outcome.add(.snapshot, "snapshot exited \(snapshot.status):\n\(said(snapshot))")
                 return
             }
             let restore = try await CommandLineRun.run(["restore", "--target", target.conninfo, "--store", "file://\(store)",
-                                                        "--stack", "diff", "--jobs", "2"])
+                                                        "--stack", "diff", "--jobs", "2"], environment: environment)
             guard restore.status == 0 else {
-                outcome.add(.snapshot, "restore exited \(restore.status):\n\(restore.stderr.suffix(2000))")
+                outcome.add(.snapshot, "restore exited \(restore.status):\n\(said(restore))")
                 return
             }
             try await Comparison.compare(.snapshot, source: source, target: target, owners: owners, into: &outcome)

@@ -8,6 +8,11 @@ struct Outcome: Sendable {
 
     var failed: Bool { !problems.isEmpty }
 
+    /// A case that could not run at all (the test bed, or a generator bug: see the message).
+    static func broken(_ error: any Error) -> Outcome {
+        Outcome(problems: ["[harness] the case could not run: \(error)"])
+    }
+
     mutating func add(_ scenario: Feature, _ problem: String, tables: Set<Int> = []) {
         problems.append("[\(scenario.rawValue)] \(problem)")
         failedScenarios.insert(scenario)
