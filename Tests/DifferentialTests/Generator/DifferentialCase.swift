@@ -28,7 +28,7 @@ struct DifferentialCase: Sendable {
     var tables: [Table]
     var initial: [Transaction]
     var workload: [Transaction]
-    var killDelays: [Int]  // milliseconds after the copy is done or the last restart
+    var killDelays: [Int]  // milliseconds after each run starts streaming
 
     static func generate(seed: UInt64, size: CaseSize, excluding excluded: Set<Feature>) -> DifferentialCase {
         var settingsRNG = SplitMix64.stream(seed, 1)
@@ -49,7 +49,7 @@ struct DifferentialCase: Sendable {
         let kills = excluded.contains(.kill) ? 0 : killRNG.int(size.kills)
         return DifferentialCase(seed: seed, size: size, excluded: excluded, sourceSettings: source, streamTargetSettings: streamTarget,
                                 restoreTargetSettings: restoreTarget, tables: tables, initial: initial, workload: workload,
-                                killDelays: (0..<kills).map { _ in killRNG.int(0...600) })
+                                killDelays: (0..<kills).map { _ in killRNG.int(0...1000) })
     }
 
     /// The same case with only some tables (and the statements on them) and a prefix of the
@@ -90,7 +90,7 @@ struct DifferentialCase: Sendable {
             -- database settings (ALTER DATABASE … SET): source: \(sourceSettings)
             --   stream target: \(streamTargetSettings)
             --   restore target: \(restoreTargetSettings)
-            -- the stream (--init copy) is killed with SIGKILL \(killDelays.count) time(s), \(killDelays.map { "\($0) ms" }.joined(separator: ", ")) after its copy or restart
+            -- the stream (--init copy) is killed with SIGKILL \(killDelays.count) time(s), \(killDelays.map { "\($0) ms" }.joined(separator: ", ")) after each run starts streaming
 
             -- In the source database, in a session with these settings:
             \(DatabaseSettings.fixedSession);

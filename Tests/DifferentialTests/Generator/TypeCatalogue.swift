@@ -162,7 +162,7 @@ enum TypeCatalogue {
                        value: { rng in Literal.typed(String(rng.int(1...1_000_000)), positive) },
                        key: { Literal.typed(String($0 + 1), positive) }, generated: integerDouble),
             ColumnType(features: [.domain], sql: code, equality: true,
-                       setup: ["CREATE DOMAIN \(code) AS varchar(12) NOT NULL CHECK (VALUE <> 'forbidden')"],
+                       setup: ["CREATE DOMAIN \(code) AS varchar(12) CHECK (VALUE <> 'forbidden')"],
                        value: { rng in Literal.typed(Literal.text(&rng, limit: 12), code) }),
             ColumnType(features: [.range], sql: floats, equality: true, setup: ["CREATE TYPE \(floats) AS RANGE (subtype = double precision)"],
                        value: { rng in Literal.typed(range(&rng, Literal.float8Hazards.filter { $0 != "NaN" }.sorted { Double($0)! < Double($1)! }), floats) }),
