@@ -18,6 +18,4 @@ struct ColumnType: Sendable {
     var generated: (expression: @Sendable (String) -> String, type: String)? = nil
     /// Whether arrays of it are offered.
     var arrayable = false
-
-    var feature: Feature { features.count == 1 ? features.first! : features.sorted().first! }
 }

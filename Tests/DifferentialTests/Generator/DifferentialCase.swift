@@ -10,7 +10,7 @@ struct CaseSize: Sendable, Equatable {
 
     static let small = CaseSize(name: "small", tables: 2...4, columns: 2...5, initialRows: 6, transactions: 30,
                                 statementsPerTransaction: 4, kills: 1...2)
-    static let large = CaseSize(name: "large", tables: 4...8, columns: 3...10, initialRows: 30, transactions: 200,
+    static let large = CaseSize(name: "large", tables: 4...8, columns: 3...10, initialRows: 60, transactions: 400,
                                 statementsPerTransaction: 6, kills: 1...4)
 
     static func named(_ name: String) -> CaseSize? { [small, large].first { $0.name == name } }
@@ -77,7 +77,10 @@ struct DifferentialCase: Sendable {
         return used
     }
 
-    var schemaSQL: String { tables.flatMap(\.ddl).map { $0 + ";" }.joined(separator: "\n") }
+    var schemaSQL: String {
+        tables.map { table in (["-- \(table.name): \(table.shape.rawValue)"] + table.ddl.map { $0 + ";" }).joined(separator: "\n") }
+            .joined(separator: "\n")
+    }
 
     /// How to run this case again, and the case itself as SQL a person can replay by hand.
     var reproduction: String {

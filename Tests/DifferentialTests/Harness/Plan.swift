@@ -2,7 +2,7 @@ import Foundation
 
 /// What a run of the differential test does, from the environment:
 /// - `CONTINUITY_DIFF_SEED=N`: just that case (several: `N,M`);
-/// - `CONTINUITY_DIFF_CASES=N`: how many random cases (default 2), from
+/// - `CONTINUITY_DIFF_CASES=N`: how many random cases (default 3), from
 ///   `CONTINUITY_DIFF_FIRST_SEED` on (default: a random one, printed);
 /// - `CONTINUITY_DIFF_SIZE=small|large` (default small);
 /// - `CONTINUITY_DIFF_EXCLUDE=feature,…`: features no case may use (see `Feature`);
@@ -25,7 +25,7 @@ struct Plan: Sendable {
                 return seed
             }
         } else {
-            guard let cases = Int(value("CASES") ?? "2"), cases > 0 else { throw BadPlan("CONTINUITY_DIFF_CASES is a positive number") }
+            guard let cases = Int(value("CASES") ?? "3"), cases > 0 else { throw BadPlan("CONTINUITY_DIFF_CASES is a positive number") }
             let first = try value("FIRST_SEED").map { text -> UInt64 in
                 guard let seed = UInt64(text) else { throw BadPlan("CONTINUITY_DIFF_FIRST_SEED: \(text) is not a seed") }
                 return seed
