@@ -21,8 +21,8 @@ import Testing
 
     @Test func excludedFeaturesNeverAppear() {
         let excluded: Set<Feature> = [.full, .partitionedLeaves, .boolean, .settings, .truncatePartition, .rollback, .kill]
-        for seed in 1...20 as ClosedRange<UInt64> {
-            let testCase = DifferentialCase.generate(seed: seed, size: .large, excluding: excluded)
+        for seed in 1...40 as ClosedRange<UInt64> {
+            let testCase = DifferentialCase.generate(seed: seed, size: .small, excluding: excluded)
             #expect(testCase.features.isDisjoint(with: excluded), "seed \(seed): \(testCase.features.intersection(excluded))")
             #expect(testCase.sourceSettings.assignments.isEmpty)
             #expect(testCase.killDelays.isEmpty)
@@ -34,8 +34,8 @@ import Testing
     /// Over many seeds every feature turns up somewhere: the generator does not quietly lose one.
     @Test func manySeedsCoverEveryFeature() {
         var seen: Set<Feature> = [.snapshot, .stream]
-        for seed in 1...120 as ClosedRange<UInt64> {
-            seen.formUnion(DifferentialCase.generate(seed: seed, size: .large, excluding: []).features)
+        for seed in 1...150 as ClosedRange<UInt64> {
+            seen.formUnion(DifferentialCase.generate(seed: seed, size: .small, excluding: []).features)
         }
         #expect(Set(Feature.allCases).subtracting(seen) == [])
     }
