@@ -31,8 +31,9 @@ import TestSupport
             }
             return results
         }
-        for (testCase, outcome, _) in results.sorted(by: { $0.0.seed < $1.0.seed }) where outcome.failed {
-            let (shrunk, shrunkOutcome) = plan.shrink ? await Shrinker.shrink(testCase, outcome) : (testCase, outcome)
+        // Only the first failure is shrunk: each try is a full run, and one small case is what a person reads first.
+        for (n, (testCase, outcome, _)) in results.filter(\.1.failed).sorted(by: { $0.0.seed < $1.0.seed }).enumerated() {
+            let (shrunk, shrunkOutcome) = plan.shrink && n == 0 ? await Shrinker.shrink(testCase, outcome) : (testCase, outcome)
             Issue.record(Comment(rawValue: report(testCase, outcome, shrunk: shrunk, shrunkOutcome)))
         }
         print("differential test: \(results.filter { !$0.1.failed }.count) of \(results.count) case(s) passed")

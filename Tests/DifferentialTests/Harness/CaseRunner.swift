@@ -71,7 +71,8 @@ enum CaseRunner {
             let writer = Task { try await execute(testCase.workload, on: source, waitingFor: copied) }
             defer { writer.cancel() }
             var stopped = false
-            // Each run: wait for the copy (done once; later runs resume), then kill it at a random moment.
+            // Each run copies (the first) or resumes, streams, and is killed at a random moment;
+            // without kills, one run streams the whole workload and stops on SIGTERM.
             for (run, delay) in (testCase.killDelays.isEmpty ? [nil] : testCase.killDelays.map { Optional($0) }).enumerated() {
                 let running = try RunningCommand(arguments, environment: environment)
                 // Streaming (its log says so) means the copy is done, on the first run, and on
@@ -96,7 +97,7 @@ enum CaseRunner {
                     }
                 } else {
                     _ = try await writer.value
-                    running.signal(SIGTERM)
+                    if running.isRunning { running.signal(SIGTERM) }
                     let result = try await running.finished()
                     if result.status != 0 { outcome.add(.stream, "the stream exited \(result.status) on SIGTERM:\n\(said(result))") }
                 }
