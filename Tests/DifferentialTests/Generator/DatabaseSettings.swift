@@ -1,3 +1,5 @@
+import TestSupport
+
 /// Settings a database can carry (ALTER DATABASE … SET) that change how values are written
 /// as text: a tool that inherits them instead of fixing its own corrupts data silently.
 struct DatabaseSettings: Sendable, Equatable, CustomStringConvertible {
@@ -11,11 +13,8 @@ struct DatabaseSettings: Sendable, Equatable, CustomStringConvertible {
         ("bytea_output", ["escape", "hex"]),
     ]
 
-    /// What the workload session, the reproduction and the digests use: pg_dump's own choices.
-    static let fixedSession = """
-        SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3; SET TimeZone = 'UTC';
-        SET bytea_output = 'hex'; SET client_encoding = 'UTF8'
-        """
+    /// What the workload session and the reproduction use: the digests' own, pg_dump's choices.
+    static let fixedSession = DatabaseDigest.sessionSettings
 
     static func random(_ rng: inout SplitMix64) -> DatabaseSettings {
         DatabaseSettings(assignments: choices.compactMap { choice in
