@@ -39,6 +39,26 @@ import TestSupport
         print("differential test: \(results.filter { !$0.1.failed }.count) of \(results.count) case(s) passed")
     }
 
+    /// The generator's SQL is valid for every type and shape: schemas and workloads alone, on
+    /// the source, without continuity (a failure here is the generator's, not the tool's).
+    @Test func generatedCasesRunOnTheSource() async throws {
+        let plan = try Plan.fromEnvironment()
+        let cases = (0..<6).map { DifferentialCase.generate(seed: plan.seeds[0] &+ 1000 &+ $0, size: $0 < 4 ? .small : .large, excluding: []) }
+        for testCase in cases {
+            do {
+                try await withTestDatabase(on: TestBed.active) { source in
+                    try await withConnection(source) { sql in
+                        try await sql.execute(DatabaseSettings.fixedSession)
+                        try await sql.execute(testCase.schemaSQL)
+                    }
+                    try await CaseRunner.execute(testCase.initial + testCase.workload, on: source, waitingFor: nil)
+                }
+            } catch {
+                Issue.record("seed \(testCase.seed), size \(testCase.size.name): \(error)")
+            }
+        }
+    }
+
     /// The seed, what differed, and the (shrunk) case as SQL, also written to a file.
     func report(_ testCase: DifferentialCase, _ outcome: Outcome, shrunk: DifferentialCase, _ shrunkOutcome: Outcome) -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-diff-\(testCase.seed).sql")

@@ -17,7 +17,7 @@ enum Literal {
     static func text(_ rng: inout SplitMix64, limit: Int = 40) -> String {
         switch rng.below(10) {
         case 0: return ""
-        case 1: return rng.pick(["\\N", "NULL", " ", "\\", "'", "\"\"", "{}", "()"])
+        case 1: return rng.pick(["\\N", "NULL", " ", "\\", "'", "\"\"", "{}", "()"].filter { $0.unicodeScalars.count <= limit })
         default:
             var result = ""
             var length = 0
