@@ -109,5 +109,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),
+        // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
+        .testTarget(name: "DifferentialTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]
 )

@@ -40,8 +40,8 @@ import TestSupport
                     let expected = try await DatabaseDigest.of(source)
                     #expect(try await DatabaseDigest.of(target) == expected)
                     let first = try await withConnection(target) { sql in
-                        try await sql.execute(DatabaseDigest.fixedText)
-                        return try await sql.query("SELECT d::text, f8::text, a::text FROM typed WHERE id = 1").rows[0]
+                        try await sql.execute(DatabaseDigest.sessionSettings)
+                        return try await sql.query("SELECT d::text, f8::text, a::text FROM public.typed WHERE id = 1").rows[0]
                     }
                     #expect(first["d"] == "2024-03-05")
                     #expect(first["f8"] == "0.30000000000000004")

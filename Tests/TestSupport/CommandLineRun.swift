@@ -61,6 +61,8 @@ public final class RunningCommand: @unchecked Sendable {
 
     public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
+    public var isRunning: Bool { process.isRunning }
+
     /// What the command has written to stderr so far (its log).
     public var stderrSoFar: String {
         (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
