@@ -14,7 +14,8 @@ struct DatabaseSettings: Sendable, Equatable, CustomStringConvertible {
     ]
 
     /// What the workload session and the reproduction use: the digests' own, pg_dump's choices.
-    static let fixedSession = DatabaseDigest.sessionSettings
+    /// The digest's settings; the generated SQL names its objects unqualified, in public.
+    static let fixedSession = DatabaseDigest.sessionSettings + "; SET search_path = public"
 
     static func random(_ rng: inout SplitMix64) -> DatabaseSettings {
         DatabaseSettings(assignments: choices.compactMap { choice in
