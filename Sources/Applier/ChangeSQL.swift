@@ -25,15 +25,27 @@ public struct TableShape: Sendable, Equatable {
     /// Each column's type without its modifier, for casts from text: an explicit cast to
     /// varchar(10) or bit(3) would truncate silently, an assignment to the column errors.
     public let castTypes: [String]
-    /// Whether each column's type has a default btree equality, so rows can be matched by value.
-    public let equality: [Bool]
+    /// Each column type's default btree equality, schema-qualified (`OPERATOR(pg_catalog.=)`):
+    /// the session's search_path is empty, so an extension's `=` (hstore, citext) is found only
+    /// so. nil where the type has none (json, point): such a column is matched by text alone.
+    public let equality: [String?]
     /// GENERATED ALWAYS identity columns, which an UPDATE may not set.
     public let alwaysIdentity: Set<String>
 
-    public init(castTypes: [String], equality: [Bool], alwaysIdentity: Set<String> = []) {
+    public init(castTypes: [String], equality: [String?], alwaysIdentity: Set<String> = []) {
         self.castTypes = castTypes
         self.equality = equality
         self.alwaysIdentity = alwaysIdentity
+    }
+
+    /// `::type` for a value of column `index` (nothing if the passive's table has no such column).
+    func cast(_ index: Int) -> String {
+        castTypes.indices.contains(index) ? "::\(castTypes[index])" : ""
+    }
+
+    /// The equality to compare column `index` by: its type's, else the one `=` resolves to.
+    func equals(_ index: Int) -> String {
+        (equality.indices.contains(index) ? equality[index] : nil) ?? "="
     }
 }
 
@@ -167,32 +179,34 @@ public enum ChangeSQL {
             let tests = values.indices.filter { !values[$0].unchangedToast }.map { index -> String in
                 parameters.append(values[index].value)
                 return fullMatch(column: quoteIdentifier(values[index].name), parameter: "$\(parameters.count)::text",
-                                 type: shape.equality.indices.contains(index) && shape.equality[index] ? shape.castTypes[index] : nil)
+                                 equality: shape.equality.indices.contains(index) ? shape.equality[index].map { ($0, shape.castTypes[index]) } : nil)
             }
             let match = tests.isEmpty ? "true" : tests.joined(separator: " AND ")  // a table without columns
             return "(tableoid, ctid) = (SELECT tableoid, ctid FROM ONLY \(name(relation)) WHERE \(match) LIMIT 1)"
         }
         let source = try key.map { tuple throws(UnappliableChange) in try columnValues(tuple, of: relation) } ?? new
-        let keys = (source ?? []).filter(\.isKey)
+        let values = source ?? []
+        let keys = values.indices.filter { values[$0].isKey }  // columnValues keeps the Relation's order
         guard !keys.isEmpty, relation.replicaIdentity != UInt8(ascii: "n") else {
             throw UnappliableChange(table: display(relation), reason: "it has no replica identity the passive can find rows by")
         }
-        return keys.map { column in
-            parameters.append(column.value)
-            return "\(quoteIdentifier(column.name)) = $\(parameters.count)"
+        return keys.map { index in
+            parameters.append(values[index].value)
+            // Typed: an untyped parameter against a composite column would be read as `record`.
+            return "\(quoteIdentifier(values[index].name)) \(shape.equals(index)) $\(parameters.count)\(shape.cast(index))"
         }.joined(separator: " AND ")
     }
 
     /// One column of a FULL old row: NULL for NULL, else the same output text, and the same
-    /// value where the type has equality (`type`: the cast from text). `format` prints NULL as
-    /// '', and `IS NULL` is true of a composite whose fields are all NULL: `num_nulls` is exact.
+    /// value where the type has equality (`equality`: its operator and the cast from text).
+    /// `format` prints NULL as '', and `IS NULL` is true of a composite whose fields are all NULL: `num_nulls` is exact.
     /// The text compares byte for byte (`COLLATE "C"`): under a case-insensitive collation of
     /// the column's, 'abc' would match 'ABC'.
-    static func fullMatch(column: String, parameter: String, type: String?) -> String {
+    static func fullMatch(column: String, parameter: String, equality: (operator: String, type: String)?) -> String {
         let nulls = "num_nulls(\(column))"
         let text = "(\(nulls) = 1 AND \(parameter) IS NULL OR \(nulls) = 0 AND format('%s', \(column)) COLLATE \"C\" = \(parameter))"
-        guard let type else { return text }
-        return "(\(parameter) IS NULL OR \(column) = \(parameter)::\(type)) AND \(text)"
+        guard let equality else { return text }
+        return "(\(parameter) IS NULL OR \(column) \(equality.operator) \(parameter)::\(equality.type)) AND \(text)"
     }
 
     static func name(_ relation: Relation) -> String { qualifiedName(relation.namespace, relation.name) }

@@ -159,8 +159,7 @@ public struct NetChanges {
     private func deleteStatement(_ keys: [RowKey]) -> Statement {
         let keyColumns = keyIndexes
         let arrays = keyColumns.indices.map { position in keys.map { $0.values[position] } }
-        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
-        return Statement(sql: guarded("DELETE FROM ONLY \(table) t USING \(unnest(arrays.count)) WHERE \(match)"),
+        return Statement(sql: guarded("DELETE FROM ONLY \(table) t USING \(unnest(arrays.count)) WHERE \(keyMatch(keyColumns))"),
                          parameters: arrays.map(Self.arrayLiteral), rows: keys.count)
     }
 
@@ -169,7 +168,7 @@ public struct NetChanges {
         let columns = keyColumns + assigned
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
         let set = assigned.enumerated().map { "\(column($1)) = v.a\(keyColumns.count + $0 + 1)::\(cast($1))" }.joined(separator: ", ")
-        let match = keyColumns.enumerated().map { "t.\(column($1)) = v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
+        let match = keyMatch(keyColumns)
         guard !assigned.isEmpty else {
             // Nothing to write (key or unchanged TOAST columns only): the rows must still be there.
             return Statement(sql: RowCountGuard.check(from: "ONLY \(table) t, \(unnest(arrays.count)) WHERE \(match)",
@@ -196,6 +195,11 @@ public struct NetChanges {
     private func cast(_ index: Int) -> String { shape.castTypes.indices.contains(index) ? shape.castTypes[index] : "text" }
 
     private var display: String { "\(relation.namespace).\(relation.name)" }
+
+    /// The key columns against the first arrays, by each type's own equality (`TableShape`).
+    private func keyMatch(_ keyColumns: [Int]) -> String {
+        keyColumns.enumerated().map { "t.\(column($1)) \(shape.equals($1)) v.a\($0 + 1)::\(cast($1))" }.joined(separator: " AND ")
+    }
 
     private func guarded(_ statement: String) -> String {
         RowCountGuard.guarded(statement, expected: "cardinality($1::text[])", table: display)

@@ -6,13 +6,18 @@ import PostgresClient
 enum ShapeCheck {
     static func check(_ relation: Relation, on connection: isolated Connection) throws -> TableShape {
         // The cast type drops the modifier (-1: `bpchar` and `"bit"` are unbounded, where
-        // `character` and `bit` would mean length 1). Equality: a default btree operator class
-        // for the type, or for a domain's base type.
+        // `character` and `bit` would mean length 1). Equality: the equal operator of the
+        // default btree operator class for the type, or for a domain's base type.
         let rows = try connection.query("""
             SELECT a.attname, a.attidentity = 'a' AS always, format_type(a.atttypid, -1) AS cast_type,
-                   EXISTS (SELECT 1 FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
-                           WHERE am.amname = 'btree' AND oc.opcdefault
-                             AND oc.opcintype = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END) AS equality
+                   (SELECT format('OPERATOR(%I.%s)', n.nspname, o.oprname)
+                    FROM pg_opclass oc JOIN pg_am am ON am.oid = oc.opcmethod
+                    JOIN pg_amop ao ON ao.amopfamily = oc.opcfamily AND ao.amopstrategy = 3
+                                   AND ao.amoplefttype = oc.opcintype AND ao.amoprighttype = oc.opcintype
+                    JOIN pg_operator o ON o.oid = ao.amopopr JOIN pg_namespace n ON n.oid = o.oprnamespace
+                    WHERE am.amname = 'btree' AND oc.opcdefault
+                      AND oc.opcintype = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END
+                    LIMIT 1) AS equality
             FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
             ORDER BY a.attnum
@@ -24,7 +29,7 @@ enum ShapeCheck {
             throw UnappliableChange(table: "\(relation.namespace).\(relation.name)",
                                     reason: Self.difference(active: active, passive: passive) + ". DDL is not streamed: apply it to the passive first")
         }
-        return TableShape(castTypes: rows.compactMap { $0["cast_type"] }, equality: rows.map { $0["equality"] == "t" },
+        return TableShape(castTypes: rows.compactMap { $0["cast_type"] }, equality: rows.map { $0["equality"] },
                           alwaysIdentity: Set(rows.filter { $0["always"] == "t" }.compactMap { $0["attname"] }))
     }
 

@@ -12,10 +12,12 @@ import TestSupport
         Dictionary(messages.compactMap { if case .relation(let r) = $0 { (r.oid, r) } else { nil } }, uniquingKeysWith: { $1 })
     }
 
+    static let equals = "OPERATOR(pg_catalog.=)"
+
     /// The passive's view of a captured table: int and text columns compare by value.
     static func shape(_ relation: Relation) -> TableShape {
         TableShape(castTypes: relation.columns.map { $0.typeOID == 23 ? "integer" : "text" },
-                   equality: relation.columns.map { [23, 25].contains($0.typeOID) })
+                   equality: relation.columns.map { [23, 25].contains($0.typeOID) ? "OPERATOR(pg_catalog.=)" : nil })
     }
 
     /// Every change of the capture, as statements, in order.
@@ -40,22 +42,22 @@ import TestSupport
 
     @Test func updatesLeaveUnchangedToastAloneAndFindTheRowByKey() throws {
         let statements = try Self.statements()
-        #expect(statements[2].sql == #"WITH changed AS (UPDATE ONLY "public"."items" SET "id" = $1, "note" = $2, "feeling" = $3 WHERE "id" = $4 RETURNING 1) SELECT continuity.expect_rows(count(*), 1, E'public.items') FROM changed"#)
+        #expect(statements[2].sql == #"WITH changed AS (UPDATE ONLY "public"."items" SET "id" = $1, "note" = $2, "feeling" = $3 WHERE "id" OPERATOR(pg_catalog.=) $4::integer RETURNING 1) SELECT continuity.expect_rows(count(*), 1, E'public.items') FROM changed"#)
         #expect(statements[2].parameters == ["2", "changed", "ok", "2"])
         // The key changed: the row is found by the old key.
-        #expect(statements[3].sql.contains(#"WHERE "id" = $5 RETURNING 1"#))
+        #expect(statements[3].sql.contains(#"WHERE "id" OPERATOR(pg_catalog.=) $5::integer RETURNING 1"#))
         #expect(statements[3].parameters.first == "3" && statements[3].parameters.last == "1")
     }
 
     @Test func replicaIdentityFullTouchesExactlyOneRow() throws {
         let update = try Self.statements()[6]
-        #expect(update.sql.contains(#"WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ONLY "public"."full_rows" WHERE ($3::text IS NULL OR "a" = $3::text::integer) AND (num_nulls("a") = 1 AND $3::text IS NULL OR num_nulls("a") = 0 AND format('%s', "a") COLLATE "C" = $3::text) AND "#))
+        #expect(update.sql.contains(#"WHERE (tableoid, ctid) = (SELECT tableoid, ctid FROM ONLY "public"."full_rows" WHERE ($3::text IS NULL OR "a" OPERATOR(pg_catalog.=) $3::text::integer) AND (num_nulls("a") = 1 AND $3::text IS NULL OR num_nulls("a") = 0 AND format('%s', "a") COLLATE "C" = $3::text) AND "#))
         #expect(update.parameters == ["1", "b", "1", "a"])
     }
 
     @Test func deletesAndTruncate() throws {
         let statements = try Self.statements()
-        #expect(statements[7].sql == #"WITH changed AS (DELETE FROM ONLY "public"."items" WHERE "id" = $1 RETURNING 1) SELECT continuity.expect_rows(count(*), 1, E'public.items') FROM changed"#)
+        #expect(statements[7].sql == #"WITH changed AS (DELETE FROM ONLY "public"."items" WHERE "id" OPERATOR(pg_catalog.=) $1::integer RETURNING 1) SELECT continuity.expect_rows(count(*), 1, E'public.items') FROM changed"#)
         #expect(statements[7].parameters == ["3"])
         #expect(statements[9].sql == #"TRUNCATE ONLY "public"."items", ONLY "public"."full_rows" RESTART IDENTITY CASCADE"#)
     }
@@ -95,9 +97,9 @@ import TestSupport
         let same = Update(relation: 1, oldKey: nil, old: nil, new: TupleData(values: [text("1"), .unchangedToast, text("5")]))
         let moved = Update(relation: 1, oldKey: TupleData(values: [text("1"), .null, .null]), old: nil,
                            new: TupleData(values: [text("7"), .unchangedToast, text("6")]))
-        let shape = TableShape(castTypes: ["bigint", "text", "integer"], equality: [true, true, true], alwaysIdentity: ["id"])
+        let shape = TableShape(castTypes: ["bigint", "text", "integer"], equality: [Self.equals, Self.equals, Self.equals], alwaysIdentity: ["id"])
         let sameSQL = try ChangeSQL.update(same, of: relation, shape: shape)
-        #expect(sameSQL.sql.hasPrefix(#"WITH changed AS (UPDATE ONLY "public"."t" SET "n" = $1 WHERE "id" = $2 RETURNING 1)"#))
+        #expect(sameSQL.sql.hasPrefix(#"WITH changed AS (UPDATE ONLY "public"."t" SET "n" = $1 WHERE "id" OPERATOR(pg_catalog.=) $2::bigint RETURNING 1)"#))
         let movedSQL = try ChangeSQL.update(moved, of: relation, shape: shape)
         try await withTestDatabase(on: TestBed.passive) { dsn in
             try await withConnection(dsn) { passive in
