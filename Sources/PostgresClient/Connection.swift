@@ -105,18 +105,13 @@ public actor Connection {
         if options.replication { try requireConvertibleEncoding() }
     }
 
-    /// Reads the fixed settings back (one round trip); SETs those a pooler left out, and
-    /// refuses the session if any still differs.
+    /// Reads the fixed settings back (one round trip) and refuses the session if any differs.
     private func confirmSettings() throws {
         let shown = try query(SessionSettings.readBack).rows.first?.values ?? []
-        let differing = SessionSettings.differing(shown)
-        guard !differing.isEmpty else { return }
-        try execute(SessionSettings.setStatements(differing))
-        let after = try query(SessionSettings.readBack).rows.first?.values ?? []
-        if let kept = SessionSettings.differing(after).first {
-            let index = SessionSettings.fixed.firstIndex(of: kept) ?? 0
-            throw SessionSettingRefused(target: dsn.shortDescription, name: kept.name,
-                                        shown: (index < after.count ? after[index] : nil) ?? "", wanted: kept.value)
+        if let differing = SessionSettings.differing(shown).first {
+            let index = SessionSettings.fixed.firstIndex(of: differing) ?? 0
+            throw SessionSettingRefused(target: dsn.shortDescription, name: differing.name,
+                                        shown: (index < shown.count ? shown[index] : nil) ?? "", wanted: differing.value)
         }
     }
 

@@ -7,9 +7,10 @@ import OperatorErrors
 ///
 /// They go in the startup packet (`options`, after any the DSN gives, so these win; client
 /// settings also override the database's and the role's), and are read back once after
-/// connecting: a pooler may drop `options` (PgBouncer ignores it when it is listed in
-/// `ignore_startup_parameters`), so what differs is SET, and a session that still differs is
-/// refused.
+/// connecting. PostgreSQL always takes them, so a session where one differs goes through a
+/// pooler that dropped them (PgBouncer ignores `options` where `ignore_startup_parameters`
+/// lists it): it is refused. A SET would not do: in transaction pooling the next transaction
+/// may run on another server connection, one that never saw it.
 public enum SessionSettings {
     public struct Setting: Sendable, Equatable {
         public let name: String
@@ -80,23 +81,21 @@ public enum SessionSettings {
         return fixed.indices.filter { $0 >= shown.count || normal(shown[$0]) != normal(fixed[$0].value) }.map { fixed[$0] }
     }
 
-    /// `SET` for each setting, in one round trip.
-    static func setStatements(_ settings: [Setting]) -> String {
-        settings.map { "SET \($0.name) = '\($0.value)'" }.joined(separator: "; ")
-    }
 }
 
-/// The session kept a setting continuity needs fixed, even after a `SET` (a pooler in between
-/// that resets it, say): values read or written there could change meaning, so nothing is.
+/// The session runs without a setting continuity asked for at connect: a pooler in between
+/// dropped it, and values read or written there could change meaning, so nothing is.
 public struct SessionSettingRefused: OperatorError {
     public let target: String
     public let name: String
     public let shown: String
     public let wanted: String
     public var status: ExitStatus { .refused }
-    public var problem: String { "\(target) keeps \(name) = '\(shown)' where continuity needs '\(wanted)'" }
+    public var problem: String {
+        "\(target) runs with \(name) = '\(shown)', not the '\(wanted)' continuity asked for at connect: a pooler in between (PgBouncer?) drops startup options"
+    }
     public var fix: String? {
-        "connect directly, or through a pooler in session mode that passes startup options; then check that no hook resets \(name)"
+        "point continuity at PostgreSQL itself, not at a pooler (PgBouncer's admin console, for fences, is given with --pgbouncer-admin)"
     }
 }
 

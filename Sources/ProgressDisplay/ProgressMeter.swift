@@ -66,7 +66,7 @@ public final class ProgressMeter: Sendable {
         let done = bytes.load(ordering: .relaxed)
         let elapsed = max((ContinuousClock.now - started).seconds, 0.001)
         let summary = "\(verb): moved \(megabytes(done)), \(rows.load(ordering: .relaxed)) rows in "
-            + String(format: "%.1f s (%@/s)", elapsed, megabytes(Int64(Double(done) / elapsed)))
+            + String(format: "%.1f s (%@/s)", elapsed, megabytes(Int64(whole(Double(done) / elapsed))))
         FileHandle.standardError.write(Data("\r\u{1B}[K\(summary)\n".utf8))
     }
 
@@ -77,8 +77,8 @@ public final class ProgressMeter: Sendable {
         let rate = Double(done) / elapsed
         let fraction = min(1, Double(done) / Double(totalBytes))
         let eta = rate > 0 ? Double(max(totalBytes - done, 0)) / rate : 0
-        return "\(Int(fraction * 100))% \(megabytes(done)) of \(megabytes(totalBytes)), "
-            + "\(rows.load(ordering: .relaxed)) rows, \(megabytes(Int64(rate)))/s, ETA \(Int(eta.rounded())) s"
+        return "\(whole(fraction * 100))% \(megabytes(done)) of \(megabytes(totalBytes)), "
+            + "\(rows.load(ordering: .relaxed)) rows, \(megabytes(Int64(whole(rate))))/s, ETA \(whole(eta)) s"
     }
 
     private func draw(note: String? = nil) {
@@ -86,4 +86,11 @@ public final class ProgressMeter: Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
+}
+
+/// A Double as a whole number for display, never trapping: a total read from a damaged
+/// manifest can make a rate or an ETA absurd, infinite or NaN.
+func whole(_ value: Double) -> Int {
+    guard value.isFinite else { return 0 }
+    return Int(max(-1e15, min(1e15, value.rounded())))
 }

@@ -15,8 +15,19 @@ enum PartCopier {
         let sha256: String
     }
 
+    /// A stop (task cancellation, e.g. SIGTERM) cancels the COPY on the server.
     static func copy(_ sql: String, on connection: Connection, codec: Codec,
                      store: any SnapshotStore, key: String, progress: ProgressMeter) async throws -> Output {
+        try Task.checkCancellation()
+        return try await withTaskCancellationHandler {
+            try await copyPart(sql, on: connection, codec: codec, store: store, key: key, progress: progress)
+        } onCancel: {
+            connection.cancel()
+        }
+    }
+
+    private static func copyPart(_ sql: String, on connection: Connection, codec: Codec,
+                                 store: any SnapshotStore, key: String, progress: ProgressMeter) async throws -> Output {
         try await connection.perform { connection in
             let writer = try store.makeWriter(key)
             do {

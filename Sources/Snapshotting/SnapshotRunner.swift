@@ -2,6 +2,7 @@ import Compression
 import Fencing
 import Foundation
 import Logging
+import OperatorErrors
 import Parallelism
 import ProgressDisplay
 import PostgresClient
@@ -88,6 +89,7 @@ public enum SnapshotRunner {
             try? await Blocking.run { [store = options.store] in
                 for key in layout.deletionOrder(try store.list(prefix: layout.directory + "/").map(\.key)) { try store.delete(key) }
             }
+            if Task.isCancelled { throw SnapshotInterrupted(keptSlot: options.keepSlot?.name) }
             throw error
         }
     }
@@ -175,4 +177,15 @@ public enum SnapshotRunner {
             return try await group.reduce(into: []) { $0 += $1 }
         }
     }
+}
+
+/// The snapshot was stopped (SIGTERM, SIGINT) before its manifest was written: what it had
+/// written was removed, and the slot it was keeping (`--slot`) was dropped.
+public struct SnapshotInterrupted: OperatorError {
+    public let keptSlot: String?
+    public var status: ExitStatus { .failed }
+    public var problem: String {
+        "the snapshot was stopped before it finished; its objects were removed" + (keptSlot.map { " and slot \($0) dropped" } ?? "")
+    }
+    public var fix: String? { "run it again when it may finish (a fence it put up stays up)" }
 }

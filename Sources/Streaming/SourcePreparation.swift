@@ -29,6 +29,16 @@ enum SourcePreparation {
         try await StreamPublication.ensure(options.publication, on: source)
     }
 
+    /// Before every session, reconnects included: a slot past `applied` is `SlotMovedOn` (the
+    /// server would otherwise quietly start from where the slot is). Another consumer taking
+    /// the slot between this check and the session's start is not caught; `StreamStart` and
+    /// this check catch every case where one took it while this stream was not running.
+    static func requireNotPast(_ applied: LSN, slot: String, on source: Connection) async throws {
+        let confirmed = try await source.query("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = $1", [slot])
+            .rows.first?["confirmed_flush_lsn"].flatMap { LSN($0) }
+        if let confirmed, confirmed > applied { throw SlotMovedOn(slot: slot, confirmed: confirmed, applied: applied) }
+    }
+
     static func slotState(_ slot: String, on source: Connection) async throws -> SlotState {
         guard let row = try await source.query("""
             SELECT active_pid::text AS pid, wal_status FROM pg_replication_slots WHERE slot_name = $1
@@ -56,6 +66,21 @@ enum SourcePreparation {
             return state
         }
     }
+}
+
+/// The slot is past what this passive applied. A stream records a position before it reports
+/// it, so something else followed the slot (another passive on the same `--slot`, or one that
+/// re-created it with its own copy): the changes in between went there, and a stream from here
+/// would silently miss them.
+public struct SlotMovedOn: OperatorError {
+    public let slot: String
+    public let confirmed: LSN
+    public let applied: LSN
+    public var status: ExitStatus { .refused }
+    public var problem: String {
+        "slot \(slot) on the active has moved past what this passive applied (it is at \(confirmed), the passive at \(applied)): another stream followed it, and the changes in between went there"
+    }
+    public var fix: String? { "give each passive its own --slot; re-initialise this one with --init copy --clean" }
 }
 
 /// The active removed WAL the slot still needed (`max_slot_wal_keep_size`): the changes in it

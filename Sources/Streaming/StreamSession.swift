@@ -36,6 +36,7 @@ struct StreamSession {
                     let sequences = SequenceSync(source: sequenceSource, target: sequenceTarget)
                     return try await Connection.with(options.source, options: .init(replication: true)) { replication in
                         let start = await applier.appliedLSN
+                        try await SourcePreparation.requireNotPast(start, slot: options.slot, on: sequenceSource)
                         try await replication.startLogicalReplication(
                             slot: options.slot, from: start,
                             options: [("proto_version", "1"), ("publication_names", quoteIdentifier(options.publication))])

@@ -60,9 +60,7 @@ enum StreamStart: Equatable {
                 // The stream records a position before it reports it, so a slot past the
                 // passive's progress was followed by something else: what it took went there.
                 if let confirmed = found.confirmedFlush, confirmed > progress, !request.assumeInSync {
-                    throw UsageError("slot \(slot) on the active has moved past what this passive applied (it is at \(confirmed), the passive at \(progress)): another stream followed it, and the changes in between went there",
-                                     fix: "give each passive its own --slot; re-initialise this one with --init copy --clean",
-                                     status: .refused)
+                    throw SlotMovedOn(slot: slot, confirmed: confirmed, applied: progress)
                 }
                 return request.assumeInSync && found.confirmedFlush.map({ $0 > progress }) == true ? .inSync(createSlot: false) : .resume
             }

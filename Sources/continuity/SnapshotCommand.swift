@@ -48,7 +48,15 @@ struct Snapshot: AsyncParsableCommand {
                                           toolVersion: ContinuityVersion.current)
             options.fence = fence
             options.keepSlot = slot.map { .init(name: $0, publication: settings.string("publication", flag: publication) ?? "continuity") }
-            let manifest = try await SnapshotRunner.take(options, logger: context.logger)
+            // SIGTERM or SIGINT stops it cleanly: COPYs cancelled, objects removed, a kept slot
+            // dropped (the default action would leave the slot holding WAL on the source).
+            let snapshot = Task { [options, logger = context.logger] in try await SnapshotRunner.take(options, logger: logger) }
+            let signals = TerminationSignals { [logger = context.logger] in
+                logger.notice("stop signal received: stopping the snapshot and removing what it wrote")
+                snapshot.cancel()
+            }
+            defer { signals.stop() }
+            let manifest = try await snapshot.value
             let report = SnapshotReport(manifest: manifest, store: store.location, seconds: (ContinuousClock.now - started).seconds)
             try context.emit(report, text: report.text)
             return .done

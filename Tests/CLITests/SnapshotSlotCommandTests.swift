@@ -89,4 +89,42 @@ import TestSupport
             try await Self.dropSlot(slot)
         }
     }
+
+    /// SIGTERM while `snapshot --slot` copies: exit 1 saying so, its objects removed and its
+    /// slot dropped (it would otherwise hold the source's WAL for good). A lock on the table
+    /// holds the copy until the signal has been sent.
+    @Test func sigtermDuringASnapshotWithASlotLeavesNothingBehind() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) {
+                try await $0.execute("CREATE TABLE big (id int PRIMARY KEY, v text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, 1000) g")
+            }
+            let store = FileManager.default.temporaryDirectory.appendingPathComponent(uniqueName("sigterm_store"))
+            try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: store) }
+            let slot = uniqueName("cli_stop")
+            let arguments = ["snapshot", "--source", source.conninfo, "--store", store.absoluteString, "--stack", "stopped",
+                             "--slot", slot, "--publication", uniqueName("pub"), "--jobs", "1"]
+            let stopped = try await withConnection(source) { lock in
+                try await lock.execute("BEGIN; LOCK TABLE big IN ACCESS EXCLUSIVE MODE")
+                let running = try RunningCommand(arguments)
+                try await waitUntil("the snapshot to wait for the lock", timeout: .seconds(60)) {
+                    try await withConnection(source) {
+                        try await $0.query("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                            .scalar(Int.self) > 0
+                    }
+                }
+                running.signal(SIGTERM)
+                try await waitUntil("the signal to be taken") { running.stderrSoFar.contains("stop signal received") }
+                try await lock.execute("ROLLBACK")
+                return try await running.finished()
+            }
+            let slots = try await Self.created(on: source, slot: slot, publication: "")
+            if slots > 0 { try await Self.dropSlot(slot) }
+            #expect(stopped.status == 1, "\(stopped.stderr)")
+            #expect(stopped.stderr.contains("stopped before it finished"), "\(stopped.stderr)")
+            #expect(slots == 0)
+            let left = (FileManager.default.enumerator(atPath: store.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("manifest.json") }
+            #expect(left.isEmpty)
+        }
+    }
 }

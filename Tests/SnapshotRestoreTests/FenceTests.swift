@@ -36,13 +36,14 @@ import TestSupport
             let throughBouncer = try TestBed.pgbouncer.database(database)
             // A live database's pool holds a server connection; PgBouncer 1.18 cannot release a
             // client that logged in while a never-used database was paused (README, Fences).
-            #expect(try await withConnection(throughBouncer) { try await $0.query("SELECT 1").scalar(Int.self) } == 1)
+            // An application's client: continuity refuses to read or write data through a pooler.
+            #expect(try await withConnection(throughBouncer, fixingSettings: false) { try await $0.query("SELECT 1").scalar(Int.self) } == 1)
             let fence = Fence.pgbouncer(admin: admin)
             let undo = try await fence.apply(to: source)
             #expect(undo?.hasPrefix("RESUME \"\(database)\"") == true)
             _ = try await fence.apply(to: source)  // already paused: still fine
 
-            let held = Task { try await withConnection(throughBouncer) { try await $0.query("SELECT 1").scalar(Int.self) } }
+            let held = Task { try await withConnection(throughBouncer, fixingSettings: false) { try await $0.query("SELECT 1").scalar(Int.self) } }
             try await waitUntil("a client held by the pause") {
                 try await withConnection(admin, fixingSettings: false) { console in
                     try await console.query("SHOW CLIENTS").rows.contains { $0["database"] == database && $0["state"] == "waiting" }

@@ -68,7 +68,7 @@ import TestSupport
                         _ = try await StreamRunner.run(other, logger: Logger(label: "test"))
                         try await withConnection(source) { try await $0.execute("INSERT INTO t VALUES (3, 'three')") }
                         _ = try await StreamRunner.run(other, logger: Logger(label: "test"))
-                        let refusal = await #expect(throws: UsageError.self) {
+                        let refusal = await #expect(throws: SlotMovedOn.self) {
                             try await StreamRunner.run(Self.options(source, first, slot: slot, publication: publication), logger: Logger(label: "test"))
                         }
                         #expect(refusal?.status == .refused)

@@ -46,10 +46,18 @@ public final class RunningCommand: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-run-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         for name in ["stdout", "stderr"] { try Data().write(to: directory.appendingPathComponent(name)) }
-        process.standardOutput = try FileHandle(forWritingTo: directory.appendingPathComponent("stdout"))
-        process.standardError = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
+        let output = try FileHandle(forWritingTo: directory.appendingPathComponent("stdout"))
+        let errors = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
+        process.standardOutput = output
+        process.standardError = errors
         let continuation = exited.continuation
         process.terminationHandler = { _ in continuation.yield(); continuation.finish() }
+        // The child has its own copies; ours would stay open as long as Foundation keeps the
+        // Process (a large differential run ran out of descriptors, and Process.run crashed).
+        defer {
+            try? output.close()
+            try? errors.close()
+        }
         try process.run()
     }
 
