@@ -15,10 +15,13 @@ import TestSupport
     @Test func aClosedPortFailsFastWithAClearReason() async throws {
         let port = try closedPort()
         let started = ContinuousClock.now
+        // A refusal ends the attempt at once; only a timeout (60 s here) would take long. The
+        // bound is loose: under the full parallel suite on two cores a prompt failure was seen
+        // to take 6.5 s of wall time.
         let failure = await #expect(throws: ConnectFailure.self) {
-            try await Connection.connect(ConnectionString("host=127.0.0.1 port=\(port) dbname=x"))
+            try await Connection.connect(ConnectionString("host=127.0.0.1 port=\(port) dbname=x"), options: .init(connectTimeout: 60))
         }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(failure?.reason == .refused)
         #expect(failure?.status == .failed)
         #expect(failure?.problem == "cannot connect to 127.0.0.1:\(port)/x: connection refused")
@@ -59,7 +62,8 @@ import TestSupport
         }
         let elapsed = ContinuousClock.now - started
         #expect(failure?.reason == .timeout)
-        #expect(elapsed >= .seconds(1.5) && elapsed < .seconds(6))
+        // Not before the timeout; and it does end (the bound is loose for a loaded machine).
+        #expect(elapsed >= .seconds(1.5) && elapsed < .seconds(30))
     }
 
     /// Blocking libpq calls run on each connection's own thread: eight sessions can all be
