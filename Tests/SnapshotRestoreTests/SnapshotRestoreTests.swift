@@ -31,7 +31,7 @@ import TestSupport
                     }
                 }
             }
-            try await waitUntil("the writer to commit") {
+            try await waitUntil("the writer to commit", timeout: .seconds(60)) {  // a loaded CI machine was seen to take 20 s
                 try await withConnection(source) { try await $0.query("SELECT count(*) FROM ticks").scalar(Int.self) > 50 }
             }
             try await withStore { store in
