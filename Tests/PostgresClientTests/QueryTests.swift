@@ -66,7 +66,7 @@ import TestSupport
             connection.cancel()
             let error = await #expect(throws: ServerError.self) { try await sleeping.value }
             #expect(error?.isQueryCanceled == true)
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(30))  // not the 60 s sleep; loose for a loaded machine
         }
     }
 }

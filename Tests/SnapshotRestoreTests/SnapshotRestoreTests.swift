@@ -78,7 +78,7 @@ import TestSupport
                     options.exactPointWait = .milliseconds(500)
                     let started = ContinuousClock.now
                     let manifest = try await SnapshotRunner.take(options, logger: Self.logger)
-                    #expect(ContinuousClock.now - started < .seconds(10))
+                    #expect(ContinuousClock.now - started < .seconds(60))  // it would wait for the open transaction for good; loose for a loaded machine
                     #expect(manifest.tables.first?.rows == 1)
                 }
                 try await open.execute("ROLLBACK")

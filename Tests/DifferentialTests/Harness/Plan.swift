@@ -6,7 +6,8 @@ import Foundation
 ///   `CONTINUITY_DIFF_FIRST_SEED` on (default: a random one, printed);
 /// - `CONTINUITY_DIFF_SIZE=small|large` (default small);
 /// - `CONTINUITY_DIFF_EXCLUDE=feature,…`: features no case may use (see `Feature`);
-/// - `CONTINUITY_DIFF_JOBS=N`: cases run at once (default 2);
+/// - `CONTINUITY_DIFF_JOBS=N`: cases run at once (default 1 at the small size, which runs
+///   beside the whole suite on two cores, and 2 at the large one);
 /// - `CONTINUITY_DIFF_SHRINK=0`: report failures without shrinking them first.
 struct Plan: Sendable {
     var seeds: [UInt64]
@@ -33,7 +34,7 @@ struct Plan: Sendable {
             seeds = (0..<UInt64(cases)).map { first &+ $0 }
         }
         return Plan(seeds: seeds, size: size, excluded: try Feature.parse(value("EXCLUDE") ?? ""),
-                    jobs: max(1, Int(value("JOBS") ?? "2") ?? 2), shrink: value("SHRINK") != "0")
+                    jobs: max(1, Int(value("JOBS") ?? "") ?? (size == .large ? 2 : 1)), shrink: value("SHRINK") != "0")
     }
 }
 
