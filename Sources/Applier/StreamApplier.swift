@@ -55,8 +55,8 @@ public actor StreamApplier {
     public private(set) var appliedLSN: LSN
     /// Row changes committed on the passive by this applier, for the rate in the progress row.
     private var changes: Int64 = 0
-    private var relations: [UInt32: Relation] = [:]
-    private var shapes: [UInt32: TableShape] = [:]
+    /// Each table as its last Relation message described it, with the passive's shape of it.
+    private var tables: [UInt32: Table] = [:]
     /// Changes collected per table, in the order the tables were first changed.
     private var buffers: [UInt32: NetChanges] = [:]
     private var bufferOrder: [UInt32] = []
@@ -148,29 +148,28 @@ public actor StreamApplier {
             bufferOrder.removeAll { $0 == relation.oid }
             try send()
             try drain()  // the shape check reads the catalogue outside the pipeline
-            shapes[relation.oid] = try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) }
-            relations[relation.oid] = relation
+            tables[relation.oid] = Table(relation: relation, shape: try connection.assumeIsolated { try ShapeCheck.check(relation, on: $0) })
         case .type, .origin:
             break
         case .insert(let insert):
             guard sourceTransaction == .applying else { return }
-            let table = try relation(insert.relation)
+            let table = try self.table(insert.relation)
             if try fold(table, { try $0.add(insert) }) { return }
-            try queue(try ChangeSQL.insert(insert, into: table))
+            try queue(try ChangeSQL.insert(insert, into: table.relation))
         case .update(let update):
             guard sourceTransaction == .applying else { return }
-            let table = try relation(update.relation)
+            let table = try self.table(update.relation)
             if try fold(table, { try $0.add(update) }) { return }
-            try queue(try ChangeSQL.update(update, of: table, shape: try shape(update.relation)))
+            try queue(try ChangeSQL.update(update, of: table.relation, shape: table.shape))
         case .delete(let delete):
             guard sourceTransaction == .applying else { return }
-            let table = try relation(delete.relation)
+            let table = try self.table(delete.relation)
             if try fold(table, { try $0.add(delete) }) { return }
-            try queue(try ChangeSQL.delete(delete, from: table, shape: try shape(delete.relation)))
+            try queue(try ChangeSQL.delete(delete, from: table.relation, shape: table.shape))
         case .truncate(let truncate):
             guard sourceTransaction == .applying else { return }
             try flushAll()  // a truncate may cascade to any table
-            try queue(ChangeSQL.truncate(truncate, relations: try truncate.relations.map(relation)))
+            try queue(ChangeSQL.truncate(truncate, relations: try truncate.relations.map { try table($0).relation }))
         }
     }
 
@@ -232,26 +231,25 @@ public actor StreamApplier {
         sourceTransaction = .none
     }
 
-    private func relation(_ oid: UInt32) throws -> Relation {
-        guard let relation = relations[oid] else {
-            throw UnappliableChange(table: "relation \(oid)", reason: "a change arrived before its Relation message")
-        }
-        return relation
+    private struct Table {
+        let relation: Relation
+        let shape: TableShape
     }
 
-    private func shape(_ oid: UInt32) throws -> TableShape {
-        guard let shape = shapes[oid] else {
+    private func table(_ oid: UInt32) throws -> Table {
+        guard let table = tables[oid] else {
             throw UnappliableChange(table: "relation \(oid)", reason: "a change arrived before its Relation message")
         }
-        return shape
+        return table
     }
 
     /// Folds a change to a keyed table into its buffer; false when it must be applied on its
     /// own, in order (after what is folded for that table).
-    private func fold(_ table: Relation, _ add: (inout NetChanges) throws -> Bool) throws -> Bool {
-        guard sequentialThrough.map({ appliedLSN > $0 }) ?? true, let shape = shapes[table.oid] else { return false }
+    private func fold(_ described: Table, _ add: (inout NetChanges) throws -> Bool) throws -> Bool {
+        guard sequentialThrough.map({ appliedLSN > $0 }) ?? true else { return false }
+        let table = described.relation
         if buffers[table.oid] == nil {
-            buffers[table.oid] = NetChanges(relation: table, shape: shape)
+            buffers[table.oid] = NetChanges(relation: table, shape: described.shape)
             bufferOrder.append(table.oid)
         }
         // Mutated in place through the subscript: a copy would copy the whole buffer per change.

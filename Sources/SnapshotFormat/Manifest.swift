@@ -41,6 +41,7 @@ public struct Manifest: Codable, Equatable, Sendable {
             self.publication = publication
         }
     }
+
     /// The source's large objects, when it had any (`LargeObjects`). Absent: none.
     public var largeObjects: LargeObjects?
 
