@@ -45,7 +45,7 @@ struct SnapshotPoint {
             try await Connection.with(source) { try await StreamPublication.ensure(slot.publication, on: $0) }
         } catch {
             throw UsageError("--slot \(name): publication \(slot.publication) could not be made on \(source.shortDescription) (\(reason(error, waitLimit)))",
-                             fix: "create it as a superuser (CREATE PUBLICATION … FOR ALL TABLES WITH (publish_via_partition_root = true)), then run again",
+                             fix: "create it as a superuser (CREATE PUBLICATION … FOR ALL TABLES), then run again",
                              status: .failed)
         }
         do {
