@@ -25,6 +25,9 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
+        // posix_spawn's GNU extensions, for Parallelism's ChildProcess.
+        .target(name: "CSpawn"),
+
         // What an operator sees when something goes wrong: exit statuses and one-line errors.
         .target(name: "OperatorErrors"),
         // The PostgreSQL client layer: the only code that talks to libpq.
@@ -40,7 +43,7 @@ let package = Package(
         // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.
         .target(name: "ProgressDisplay", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // Blocking work off the cooperative pool, and a queue workers take jobs from.
-        .target(name: "Parallelism"),
+        .target(name: "Parallelism", dependencies: ["CSpawn"]),
         // The snapshot store interface and its drivers.
         .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "SigV4", "Checksum"]),
         // The pgoutput decoder: CopyBoth frames and logical replication messages, from bytes, no I/O.
@@ -87,9 +90,10 @@ let package = Package(
         ]),
 
         // Test bed access shared by the integration tests.
-        .target(name: "TestSupport", dependencies: ["PostgresClient"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "Parallelism"], path: "Tests/TestSupport"),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Parallelism"]),
+        .testTarget(name: "ParallelismTests", dependencies: ["Parallelism"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient", "TestSupport"], exclude: ["Fixtures"]),

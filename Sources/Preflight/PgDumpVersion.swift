@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import PostgresClient
 
 /// The major version of the `pg_dump` snapshots run for the schema (`ClientPrograms`).
@@ -12,14 +13,12 @@ public enum PgDumpVersion {
 
     /// Runs `pg_dump --version`; nil when it is not installed or does not answer.
     public static func probe(executable: String = "pg_dump") -> Int? {
-        let process = Process()
-        (process.executableURL, process.arguments) = ClientPrograms.launch(executable, ["--version"])
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? parse(output) : nil
+        let (path, arguments) = ClientPrograms.launch(executable, ["--version"])
+        guard let process = try? ChildProcess(executable: path.path, arguments: arguments,
+                                              environment: ProcessInfo.processInfo.environment, standardOutput: .capture)
+        else { return nil }
+        let status = process.waitForExit()
+        let output = String(decoding: process.captured(1), as: UTF8.self)
+        return status == 0 ? parse(output) : nil
     }
 }

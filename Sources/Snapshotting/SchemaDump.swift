@@ -48,30 +48,27 @@ public enum SchemaDump {
                             into sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         let connection = try DumpConnection(source, environment: ProcessInfo.processInfo.environment)
         defer { connection.remove() }
-        let process = Process()
-        (process.executableURL, process.arguments) = ClientPrograms.launch("pg_dump", [
+        let (executable, arguments) = ClientPrograms.launch("pg_dump", [
             "--schema-only", "--section=\(section.rawValue)", "--snapshot=\(snapshot)", "--encoding=UTF8",
             "--no-password", "--exclude-schema=continuity", "--dbname=\(connection.conninfo)",
         ])
         var environment = connection.environment
         environment["PGAPPNAME"] = "continuity-pg_dump"
-        process.environment = environment
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+        let process = try ChildProcess(executable: executable.path, arguments: arguments, environment: environment,
+                                       standardOutput: .pipe, standardError: .capture)
         do {
-            while let chunk = try output.fileHandleForReading.read(upToCount: 1 << 16), !chunk.isEmpty {
+            while let chunk = try process.standardOutput?.read(upToCount: 1 << 16), !chunk.isEmpty {
                 try chunk.withUnsafeBytes(sink)
             }
         } catch {
-            if process.isRunning { process.terminate() }
+            process.signal(SIGTERM)
+            process.waitForExit()
             throw error
         }
-        let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            let last = messages.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(process.terminationStatus)"
+        let status = process.waitForExit()
+        let messages = String(decoding: process.captured(2), as: UTF8.self)
+        guard status == 0 else {
+            let last = messages.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(status)"
             throw UsageError("pg_dump --section=\(section.rawValue) failed: \(last)",
                              fix: "run `continuity check --source …` to see what is missing", status: .failed)
         }

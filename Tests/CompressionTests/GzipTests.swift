@@ -1,5 +1,6 @@
 @testable import Compression
 import Foundation
+import Parallelism
 import Testing
 
 @Suite struct GzipTests {
@@ -117,15 +118,10 @@ func decompress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
 }
 
 func run(_ tool: String, _ arguments: [String]) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: tool)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return data
+    let process = try ChildProcess(executable: tool, arguments: arguments,
+                                   environment: ProcessInfo.processInfo.environment, standardOutput: .capture)
+    process.waitForExit()
+    return process.captured(1)
 }
 
 @Suite struct GzipMemberTests {

@@ -15,13 +15,13 @@ import TestSupport
     @Test func aClosedPortFailsFastWithAClearReason() async throws {
         let port = try closedPort()
         let started = ContinuousClock.now
-        // A refusal ends the attempt at once; only a timeout (60 s here) would take long. The
+        // A refusal ends the attempt at once; only a timeout (600 s here) would take long. The
         // bound is loose: under the full parallel suite on two cores a prompt failure was seen
         // to take 6.5 s of wall time.
         let failure = await #expect(throws: ConnectFailure.self) {
-            try await Connection.connect(ConnectionString("host=127.0.0.1 port=\(port) dbname=x"), options: .init(connectTimeout: 60))
+            try await Connection.connect(ConnectionString("host=127.0.0.1 port=\(port) dbname=x"), options: .init(connectTimeout: 600))
         }
-        #expect(ContinuousClock.now - started < .seconds(30))
+        #expect(ContinuousClock.now - started < .seconds(120))
         #expect(failure?.reason == .refused)
         #expect(failure?.status == .failed)
         #expect(failure?.problem == "cannot connect to 127.0.0.1:\(port)/x: connection refused")

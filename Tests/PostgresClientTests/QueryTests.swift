@@ -55,7 +55,7 @@ import TestSupport
     @Test func cancelStopsARunningQuery() async throws {
         try await withConnection(TestBed.active) { connection in
             let marker = uniqueName("sleep")
-            let sleeping = Task { try await connection.execute("SELECT pg_sleep(60) /* \(marker) */") }
+            let sleeping = Task { try await connection.execute("SELECT pg_sleep(600) /* \(marker) */") }
             try await withConnection(TestBed.active) { observer in
                 try await waitUntil("the query to start") {
                     try await observer.query("SELECT count(*) FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active'",
@@ -66,7 +66,7 @@ import TestSupport
             connection.cancel()
             let error = await #expect(throws: ServerError.self) { try await sleeping.value }
             #expect(error?.isQueryCanceled == true)
-            #expect(ContinuousClock.now - started < .seconds(30))  // not the 60 s sleep; loose for a loaded machine
+            #expect(ContinuousClock.now - started < .seconds(120))  // not the 600 s sleep; loose for a loaded machine
         }
     }
 }

@@ -118,10 +118,10 @@ import TestSupport
 
     @Test func anUnreachableSourceIsOneBlockingFindingAndFast() async throws {
         let started = ContinuousClock.now
-        // Fast: a refusal, not the 60 s connect timeout (loose bound: the full suite on two
+        // Fast: a refusal, not the 600 s connect timeout (loose bound: the full suite on two
         // cores was seen to stretch a prompt refusal past 12 s of wall time).
-        let outcome = await Preflight.run(source: try ConnectionString("host=127.0.0.1 port=1 dbname=x connect_timeout=60"), target: nil)
-        #expect(ContinuousClock.now - started < .seconds(30))
+        let outcome = await Preflight.run(source: try ConnectionString("host=127.0.0.1 port=1 dbname=x connect_timeout=600"), target: nil)
+        #expect(ContinuousClock.now - started < .seconds(120))
         #expect(outcome.report.findings.count == 1)
         #expect(outcome.report.findings[0].severity == .blocking)
         #expect(outcome.status == .failed)

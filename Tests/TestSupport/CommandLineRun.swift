@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 
 /// Runs the built `continuity` executable as an operator would, and captures what it said.
 public struct CommandLineRun: Sendable {
@@ -29,45 +30,30 @@ public struct CommandLineRun: Sendable {
 }
 
 /// A `continuity` process still running: for tests that signal it (SIGTERM, SIGKILL).
-public final class RunningCommand: @unchecked Sendable {
-    private let process = Process()
+public final class RunningCommand: Sendable {
+    private let process: ChildProcess
     private let directory: URL
     private let started = ContinuousClock.now
-    private let exited = AsyncStream<Void>.makeStream()
 
     public init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = CommandLineRun.executable
-        process.arguments = arguments
         var merged = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CONTINUITY_") || $0.key.hasPrefix("CONTINUITY_TEST") }
         if let passfile = TestBed.settings["PGPASSFILE"] { merged["PGPASSFILE"] = passfile }
         merged.merge(environment) { $1 }
-        process.environment = merged
         // Files, not pipes: a chatty child cannot fill a pipe and block while we wait for it.
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-run-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for name in ["stdout", "stderr"] { try Data().write(to: directory.appendingPathComponent(name)) }
-        let output = try FileHandle(forWritingTo: directory.appendingPathComponent("stdout"))
-        let errors = try FileHandle(forWritingTo: directory.appendingPathComponent("stderr"))
-        process.standardOutput = output
-        process.standardError = errors
-        let continuation = exited.continuation
-        process.terminationHandler = { _ in continuation.yield(); continuation.finish() }
-        // The child has its own copies; ours would stay open as long as Foundation keeps the
-        // Process (a large differential run ran out of descriptors, and Process.run crashed).
-        defer {
-            try? output.close()
-            try? errors.close()
-        }
-        try process.run()
+        process = try ChildProcess(executable: CommandLineRun.executable.path, arguments: arguments, environment: merged,
+                                   standardOutput: .file(directory.appendingPathComponent("stdout").path),
+                                   standardError: .file(directory.appendingPathComponent("stderr").path))
     }
 
     /// A test that failed before `finished` leaves neither the process nor its files behind.
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.signal(SIGKILL)
         try? FileManager.default.removeItem(at: directory)
     }
 
-    public func signal(_ number: Int32) { kill(process.processIdentifier, number) }
+    public func signal(_ number: Int32) { process.signal(number) }
 
     public var isRunning: Bool { process.isRunning }
 
@@ -76,10 +62,12 @@ public final class RunningCommand: @unchecked Sendable {
         (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
     }
 
+    /// Waits without holding a thread of the cooperative pool. A command a signal ended has
+    /// status 128 + the signal's number.
     public func finished() async throws -> CommandLineRun {
-        for await _ in exited.stream {}
+        let status = await process.exited()
         defer { try? FileManager.default.removeItem(at: directory) }
-        return CommandLineRun(status: process.terminationStatus,
+        return CommandLineRun(status: status,
                               stdout: try String(contentsOf: directory.appendingPathComponent("stdout"), encoding: .utf8),
                               stderr: try String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8),
                               elapsed: ContinuousClock.now - started)
