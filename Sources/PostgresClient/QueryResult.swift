@@ -1,3 +1,5 @@
+import PostgresTypes
+
 /// The rows of a query in text format, copied out of libpq's result.
 ///
 /// Meant for catalogue queries and small results; bulk data moves through COPY instead.

@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Preflight
 
 /// What a database must be before a snapshot or a copy is loaded into it: empty (or emptied,

@@ -1,6 +1,7 @@
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import SnapshotFormat
 
 /// Where a snapshot stands in the WAL, exactly.

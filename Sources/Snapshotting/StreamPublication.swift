@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 
 /// The publication a stream reads through: FOR ALL TABLES. The stream makes it before its
 /// slot, and so does `snapshot --slot`: pgoutput looks a publication up as of each change it

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Snapshotting
 
 public struct StreamOptions: Sendable {

@@ -1,6 +1,7 @@
 import Applier
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Preflight
 import Restoring
 

@@ -1,5 +1,6 @@
 @testable import PgOutput
 import PostgresClient
+import PostgresTypes
 import Testing
 
 @Suite struct FrameTests {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Restoring
 import SnapshotFormat
 import SnapshotStore

@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Restoring
 import SnapshotFormat
 @testable import Streaming
