@@ -72,8 +72,8 @@ public enum SchemaDump {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let last = messages.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(process.terminationStatus)"
-            throw UsageError("pg_dump --section=\(section.rawValue) failed: \(last)",
-                             fix: "run `continuity check --source …` to see what is missing", status: .failed)
+            throw Failure("pg_dump --section=\(section.rawValue) failed: \(last)",
+                          fix: "run `continuity check --source …` to see what is missing")
         }
     }
 }
