@@ -28,7 +28,7 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
-        // Layer 1, vocabulary: no dependencies at all; every layer above may use them.
+        // Layer 1, foundations: no dependencies at all; every layer above may use them.
         // The error catalogue: usage errors (exit 2), failures (1), refusals (3), one or two lines each.
         .target(name: "OperatorErrors"),
         // PostgreSQL values without a server: LSN, identifier and literal quoting.
