@@ -13,7 +13,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
     ],
     targets: [
-        // C libraries reached through thin module maps.
+        // The target graph in layers, bottom first: a target depends only on targets above it
+        // in this list, and a layer's targets only on the layers below it (and their own).
+
+        // Layer 0, C libraries: reached through thin module maps.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
@@ -25,31 +28,64 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
 
-        // posix_spawn's GNU extensions, for Parallelism's ChildProcess.
+        // posix_spawn's GNU extensions (a tiny C target), for Parallelism's ChildProcess.
         .target(name: "CSpawn"),
 
-        // What an operator sees when something goes wrong: exit statuses and one-line errors.
+        // Layer 1, foundations: no dependencies at all; every layer above may use them.
+        // The error catalogue: usage errors (exit 2), failures (1), refusals (3), one or two lines each.
         .target(name: "OperatorErrors"),
-        // The PostgreSQL client layer: the only code that talks to libpq.
-        .target(name: "PostgresClient", dependencies: ["CLibPQ", "OperatorErrors"]),
+        // PostgreSQL values without a server: LSN, identifier and literal quoting.
+        .target(name: "PostgresTypes"),
+        // The markers the store drivers reserve in the keys of unfinished writes.
+        .target(name: "StoreKeys"),
+        // Blocking work and child processes off the cooperative pool, and a queue workers take jobs from.
+        .target(name: "Parallelism", dependencies: ["CSpawn"]),
+
+        // Layer 2, pure logic and local helpers: no libpq, no network.
         // SHA-256 and HMAC (OpenSSL libcrypto) for part checksums and request signing.
         .target(name: "Checksum", dependencies: ["CCrypto"]),
         // AWS Signature Version 4: pure request signing for the S3 store.
         .target(name: "SigV4", dependencies: ["Checksum"]),
-        // Streaming codecs (gzip now) behind one interface.
+        // Streaming codecs (gzip, zstd) behind one interface.
         .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "CZstd", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
-        .target(name: "SnapshotFormat", dependencies: ["PostgresClient", "OperatorErrors", "SnapshotStore"]),
+        .target(name: "SnapshotFormat", dependencies: ["PostgresTypes", "OperatorErrors", "StoreKeys"]),
+        // The replication frames both ways (CopyBoth, pgoutput messages, status updates), from and to bytes, no I/O.
+        .target(name: "PgOutput", dependencies: ["PostgresTypes", "OperatorErrors"]),
         // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.
         .target(name: "ProgressDisplay", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        // Blocking work off the cooperative pool, and a queue workers take jobs from.
-        .target(name: "Parallelism", dependencies: ["CSpawn"]),
+        // flag > CONTINUITY_* variable > config file.
+        .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
+
+        // Layer 3, clients: the only code that talks to a server or a store.
+        // The PostgreSQL client layer: the only code that talks to libpq.
+        .target(name: "PostgresClient", dependencies: ["CLibPQ", "PostgresTypes", "OperatorErrors"]),
         // The snapshot store interface and its drivers.
-        .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "SigV4", "Checksum"]),
-        // The pgoutput decoder: CopyBoth frames and logical replication messages, from bytes, no I/O.
-        .target(name: "PgOutput", dependencies: ["PostgresClient"]),
+        .target(name: "SnapshotStore", dependencies: ["OperatorErrors", "StoreKeys", "SigV4", "Checksum"]),
+
+        // Layer 4, services on the clients: each does one job for the commands above.
+        // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
+        .target(name: "Fencing", dependencies: ["PostgresClient", "PostgresTypes", "OperatorErrors"]),
+        // `continuity check`: preflight findings for a source and target.
+        .target(name: "Preflight", dependencies: ["PostgresClient", "OperatorErrors", "Parallelism"]),
+        // Which snapshots a store holds for a stack, and their manifests.
+        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "Checksum", "Compression", "OperatorErrors"]),
         // Applying the stream to the passive: SQL for each change (pure), grouped and pipelined.
-        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "ProgressDisplay", "OperatorErrors"]),
+        .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors"]),
+
+        // Layer 5, the commands' work, in dependency order (Cloning and Streaming still use their siblings).
+        // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
+        .target(name: "Snapshotting", dependencies: [
+            "PostgresClient", "PostgresTypes", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
+            "Fencing", "ProgressDisplay",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // `continuity restore`: verified parts loaded in parallel into an empty database.
+        .target(name: "Restoring", dependencies: [
+            "PostgresClient", "PostgresTypes", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
+            "Preflight", "OperatorErrors", "Parallelism", "ProgressDisplay",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // `stream --init copy`: the active's tables piped into the passive under one snapshot.
         .target(name: "Cloning", dependencies: [
             "Snapshotting", "Restoring", "Parallelism", "PostgresClient", "ProgressDisplay", "OperatorErrors",
@@ -57,32 +93,13 @@ let package = Package(
         ]),
         // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier.
         .target(name: "Streaming", dependencies: [
-            "Applier", "Cloning", "Restoring", "Snapshotting", "Preflight", "PgOutput", "PostgresClient", "OperatorErrors",
+            "Applier", "Cloning", "Restoring", "Snapshotting", "Preflight", "PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
-        .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),
-        // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
-        .target(name: "Snapshotting", dependencies: [
-            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
-            "Fencing", "ProgressDisplay",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        // Which snapshots a store holds for a stack, and their manifests.
-        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "Checksum", "Compression", "OperatorErrors"]),
-        // `continuity restore`: verified parts loaded in parallel into an empty database.
-        .target(name: "Restoring", dependencies: [
-            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
-            "Preflight", "OperatorErrors", "Parallelism", "ProgressDisplay",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        // flag > CONTINUITY_* variable > config file.
-        .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
-        // `continuity check`: preflight findings for a source and target.
-        .target(name: "Preflight", dependencies: ["PostgresClient", "OperatorErrors", "Parallelism"]),
-        // The command line: one file per subcommand, each only orchestrates.
+
+        // Layer 6, the command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
-            "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
+            "PostgresClient", "PostgresTypes", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
             "Streaming", "ProgressDisplay",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -90,26 +107,27 @@ let package = Package(
         ]),
 
         // Test bed access shared by the integration tests.
-        .target(name: "TestSupport", dependencies: ["PostgresClient", "Parallelism"], path: "Tests/TestSupport"),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "TestSupport"]),
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "PostgresTypes", "Parallelism"], path: "Tests/TestSupport"),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTypes", "PgOutput", "TestSupport"]),
         .testTarget(name: "CompressionTests", dependencies: ["Compression", "Parallelism"]),
         .testTarget(name: "ParallelismTests", dependencies: ["Parallelism"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: [
-            "Streaming", "PostgresClient", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
+            "Streaming", "PostgresClient", "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
             "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
-        .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
-        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "SigV4", "TestSupport", "Parallelism"]),
+        .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat", "PostgresTypes"]),
+        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "StoreKeys", "SigV4", "TestSupport", "Parallelism"]),
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
         .testTarget(name: "SnapshotRestoreTests", dependencies: [
             "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
+            "PostgresTypes",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),

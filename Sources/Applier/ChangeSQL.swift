@@ -1,6 +1,7 @@
 import OperatorErrors
 import PgOutput
 import PostgresClient
+import PostgresTypes
 
 /// One change from the stream as SQL for the passive: text and text parameters (nil = NULL).
 public struct ChangeStatement: Equatable, Sendable {

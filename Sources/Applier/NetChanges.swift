@@ -1,5 +1,6 @@
 import PgOutput
 import PostgresClient
+import PostgresTypes
 
 /// The changes to one table since the last flush, turned into set-based statements: one
 /// DELETE, one UPDATE per set of assigned columns, one INSERT, each over arrays.

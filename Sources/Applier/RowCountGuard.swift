@@ -1,4 +1,5 @@
 import PostgresClient
+import PostgresTypes
 
 /// A change that finds fewer rows on the passive than it carries means the passive has
 /// diverged. That must be decided before the group's COMMIT, which is pipelined behind the
@@ -29,23 +30,18 @@ enum RowCountGuard {
     /// CTEs must all be at the top level).
     static func guarded(_ statement: String, expected: String, table: String, before: String? = nil) -> String {
         let prefix = before.map { "WITH \($0), " } ?? "WITH "
-        return prefix + "changed AS (\(statement) RETURNING 1) SELECT continuity.expect_rows(count(*), \(expected), \(literal(table))) FROM changed"
+        return prefix + "changed AS (\(statement) RETURNING 1) SELECT continuity.expect_rows(count(*), \(expected), \(quoteLiteral(table))) FROM changed"
     }
 
     /// A check that `from` (a FROM list and its WHERE) finds exactly `expected` rows, for a
     /// change with nothing to write (an update of key or unchanged TOAST columns only).
     static func check(from: String, expected: String, table: String) -> String {
-        "SELECT continuity.expect_rows(count(*), \(expected), \(literal(table))) FROM \(from)"
+        "SELECT continuity.expect_rows(count(*), \(expected), \(quoteLiteral(table))) FROM \(from)"
     }
 
     /// The error the guard raised, as the stream reports it; nil for any other error.
     static func unappliable(_ error: ServerError) -> UnappliableChange? {
         guard error.sqlState == sqlState else { return nil }
         return UnappliableChange(table: error.detail ?? "a table", reason: "\(error.message); the passive has diverged")
-    }
-
-    /// An escape-string literal: right whatever standard_conforming_strings says.
-    private static func literal(_ text: String) -> String {
-        "E'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
     }
 }

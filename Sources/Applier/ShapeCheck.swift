@@ -1,5 +1,6 @@
 import PgOutput
 import PostgresClient
+import PostgresTypes
 
 /// DDL is not streamed: a table whose columns differ from what the active's Relation message
 /// describes stops the stream with the difference spelled out.

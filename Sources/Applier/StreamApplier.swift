@@ -1,5 +1,6 @@
 import PgOutput
 import PostgresClient
+import PostgresTypes
 
 /// Applies decoded pgoutput messages to the passive, exactly once across crashes.
 ///

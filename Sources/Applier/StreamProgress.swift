@@ -1,5 +1,5 @@
 import PostgresClient
-import ProgressDisplay
+import PostgresTypes
 
 /// The passive's record of how far each slot is applied: one row per slot in
 /// `continuity.stream_progress`, written in the same transaction as the changes it covers.
@@ -92,6 +92,6 @@ final class RateWindow {
         samples.append((now, total))
         samples.removeAll { now - $0.at > .seconds(10) }
         guard let first = samples.first, now > first.at else { return 0 }
-        return Double(total - first.total) / (now - first.at).seconds
+        return Double(total - first.total) / ((now - first.at) / .seconds(1))
     }
 }

@@ -51,8 +51,8 @@ enum PartTransfer {
         }
         let summary = try await sent
         guard summary.rows == received.rows else {
-            throw UsageError("copying \(part.table.displayName) part \(part.index): \(summary.rows) rows read, \(received.rows) written",
-                             fix: "re-run with --clean; if it happens again, report it", status: .failed)
+            throw Failure("copying \(part.table.displayName) part \(part.index): \(summary.rows) rows read, \(received.rows) written",
+                          fix: "re-run with --clean; if it happens again, report it")
         }
         return summary
     }

@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 
 /// How writes to a source are stopped before a snapshot taken ahead of a destroy, so nothing
 /// written after the snapshot is lost. A fence is left in place: the stack is going away.

@@ -30,15 +30,46 @@ extension OperatorError {
     }
 }
 
-/// A plain operator error for the cases that need no type of their own.
+// The catalogue: every error that can reach an operator conforms to `OperatorError` and has
+// one of three kinds, which its exit status names. Errors that carry data have a type of
+// their own in the module that raises them (ServerError, StoreError, UnappliableChange,
+// PgOutputError, ...); the rest are one of the three plain types below, one per kind, so
+// the type a throw site names says the exit status too.
+
+/// Bad usage or bad input (exit 2): a flag, setting, name or reference the operator gave is
+/// wrong, and giving the right one is the fix.
 public struct UsageError: OperatorError, Equatable {
-    public let status: ExitStatus
     public let problem: String
     public let fix: String?
+    public var status: ExitStatus { .badInput }
 
-    public init(_ problem: String, fix: String? = nil, status: ExitStatus = .badInput) {
+    public init(_ problem: String, fix: String? = nil) {
         self.problem = problem
         self.fix = fix
-        self.status = status
+    }
+}
+
+/// The work failed (exit 1): a server, a store or a tool did not do what was asked, or what
+/// came back was damaged.
+public struct Failure: OperatorError, Equatable {
+    public let problem: String
+    public let fix: String?
+    public var status: ExitStatus { .failed }
+
+    public init(_ problem: String, fix: String? = nil) {
+        self.problem = problem
+        self.fix = fix
+    }
+}
+
+/// Refused for safety (exit 3): going on could lose or mix up data, so nothing was changed.
+public struct Refusal: OperatorError, Equatable {
+    public let problem: String
+    public let fix: String?
+    public var status: ExitStatus { .refused }
+
+    public init(_ problem: String, fix: String? = nil) {
+        self.problem = problem
+        self.fix = fix
     }
 }

@@ -1,13 +1,4 @@
-import PostgresClient
-
-/// Malformed or truncated bytes: which message, where, and what was wrong. Never a crash.
-public struct PgOutputError: Error, Equatable, CustomStringConvertible {
-    public let message: String
-    public let offset: Int
-    public let reason: String
-
-    public var description: String { "malformed \(message) message at byte \(offset): \(reason)" }
-}
+import PostgresTypes
 
 /// A cursor over one message's bytes. Every read checks its bounds and fails with the
 /// message's name and the offset, so the decoders above it stay straight-line code.

@@ -1,4 +1,4 @@
-import PostgresClient
+import PostgresTypes
 
 public struct Begin: Equatable, Sendable {
     public let finalLSN: LSN

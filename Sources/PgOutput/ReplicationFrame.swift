@@ -1,4 +1,4 @@
-import PostgresClient
+import PostgresTypes
 
 /// What arrives inside CopyBoth on a replication connection.
 public enum ReplicationFrame: Equatable, Sendable {

@@ -1,3 +1,6 @@
+import OperatorErrors
+import PostgresTypes
+
 /// The rows of a query in text format, copied out of libpq's result.
 ///
 /// Meant for catalogue queries and small results; bulk data moves through COPY instead.
@@ -53,13 +56,16 @@ public struct Row: Sendable {
     }
 }
 
-public struct DecodeError: Error, CustomStringConvertible, Equatable {
+/// A server's answer this client cannot read: the work stops (exit 1) rather than guess.
+public struct DecodeError: OperatorError, Equatable {
     public let column: String
     public let text: String?
     public let type: String
-    public var description: String {
+    public var status: ExitStatus { .failed }
+    public var problem: String {
         "column \(column): cannot read \(text.map { "'\($0)'" } ?? "NULL") as \(type)"
     }
+    public var fix: String? { nil }
 }
 
 /// A Swift type that can be read from PostgreSQL's text output format.

@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import PostgresTypes
 
 /// What IDENTIFY_SYSTEM reports.
 public struct SystemIdentity: Sendable, Equatable {
@@ -44,7 +45,7 @@ extension Connection {
         try execute("DROP_REPLICATION_SLOT \(name) WAIT")
     }
 
-    /// Enters CopyBoth: from here on use `receive` and `sendStandbyStatus` until `endReplication`.
+    /// Enters CopyBoth: from here on use `receive` and `sendCopyData` until `endReplication`.
     /// Option values are quoted here; names are the plugin's (`proto_version`, `publication_names`).
     public func startLogicalReplication(slot: String, from lsn: LSN, options: [(String, String)]) throws {
         try Self.requireSlotName(slot)
@@ -101,9 +102,10 @@ extension Connection {
         return messages
     }
 
-    public func sendStandbyStatus(_ update: StandbyStatusUpdate) throws {
+    /// Sends one CopyData message in CopyBoth; what it holds (a standby status update) is
+    /// encoded by PgOutput, which holds the replication frames of both directions.
+    public func sendCopyData(_ bytes: [UInt8]) throws {
         let conn = try requireHandle()
-        let bytes = update.bytes
         let queued = bytes.withUnsafeBytes {
             PQputCopyData(conn, $0.baseAddress!.assumingMemoryBound(to: CChar.self), Int32($0.count))
         }

@@ -1,4 +1,5 @@
 import PostgresClient
+import PostgresTypes
 import SnapshotFormat
 
 /// The last steps after the rows are in: sequence values and materialized views.

@@ -2,6 +2,7 @@ import Checksum
 import Compression
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import ProgressDisplay
 import SnapshotFormat
 import SnapshotStore

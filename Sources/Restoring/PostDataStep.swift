@@ -1,4 +1,5 @@
 import PostgresClient
+import PostgresTypes
 
 /// One unit of the parallel part of post-data — an index or constraint entry of pg_dump's
 /// script, or an ANALYZE — and the lock it takes on its table, so that steps whose locks

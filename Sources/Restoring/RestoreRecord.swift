@@ -1,4 +1,5 @@
 import PostgresClient
+import PostgresTypes
 import SnapshotFormat
 
 /// A row of `continuity.restores` on a restored database: which snapshot it came from, and

@@ -44,8 +44,8 @@ public enum RestoreRunner {
             return try catalog.manifest(id, stack: options.stack)
         }
         guard let codec = try? Codec(parsing: manifest.compression) else {
-            throw UsageError("snapshot \(manifest.id) uses compression \(manifest.compression), which this continuity cannot read",
-                             fix: "restore it with the continuity version that took it (\(manifest.toolVersion))", status: .failed)
+            throw Failure("snapshot \(manifest.id) uses compression \(manifest.compression), which this continuity cannot read",
+                          fix: "restore it with the continuity version that took it (\(manifest.toolVersion))")
         }
         let store = options.store
         let preData = try await Blocking.run { try SchemaScript.read(manifest.schema.preData, from: store) }

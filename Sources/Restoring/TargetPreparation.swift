@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Preflight
 
 /// What a database must be before a snapshot or a copy is loaded into it: empty (or emptied,
@@ -34,8 +35,8 @@ public enum TargetPreparation {
                 .rows.compactMap { $0["name"] }
             let missing = extensions.filter { !available.contains($0) }
             guard missing.isEmpty else {
-                throw UsageError("the target lacks extensions the schema needs: \(missing.joined(separator: ", "))",
-                                 fix: "install them on the target server (their packages, e.g. postgresql-15-<name>), then re-run", status: .refused)
+                throw Refusal("the target lacks extensions the schema needs: \(missing.joined(separator: ", "))",
+                              fix: "install them on the target server (their packages, e.g. postgresql-15-<name>), then re-run")
             }
         }
     }
@@ -43,8 +44,8 @@ public enum TargetPreparation {
     public static func requireEmpty(_ target: Connection) async throws {
         let relations = try await NodeFacts.userRelationCount(target)
         guard relations == 0 else {
-            throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
-                             fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+            throw Refusal("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
+                          fix: "use an empty database, or pass --clean to drop what is there first")
         }
         let outside = try await target.query("""
             SELECT (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata) AS large_objects,
@@ -53,8 +54,8 @@ public enum TargetPreparation {
         for (column, what) in [("large_objects", "large objects"), ("publications", "publications")] {
             let count: Int = try outside.decode(column)
             guard count == 0 else {
-                throw UsageError("the target database \(target.dsn.shortDescription) is not empty (\(count) \(what))",
-                                 fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+                throw Refusal("the target database \(target.dsn.shortDescription) is not empty (\(count) \(what))",
+                              fix: "use an empty database, or pass --clean to drop what is there first")
             }
         }
     }

@@ -48,16 +48,16 @@ public struct SnapshotCatalog: Sendable {
         do {
             manifest = try ManifestCodec.decode(bytes)
         } catch let problem as ManifestProblem {
-            throw UsageError("the manifest \(store.location)/\(key) is not usable: \(problem)",
-                             fix: "the snapshot is damaged or was not written by continuity; restore another one", status: .failed)
+            throw Failure("the manifest \(store.location)/\(key) is not usable: \(problem)",
+                          fix: "the snapshot is damaged or was not written by continuity; restore another one")
         } catch {
-            throw UsageError("the manifest \(store.location)/\(key) cannot be read: \(error)",
-                             fix: "the snapshot is damaged; restore another one", status: .failed)
+            throw Failure("the manifest \(store.location)/\(key) cannot be read: \(error)",
+                          fix: "the snapshot is damaged; restore another one")
         }
         // Its paths were checked against its own stack and id; those must be where it lies.
         guard manifest.stack == stack, manifest.id == id else {
-            throw UsageError("the manifest \(store.location)/\(key) describes snapshot \(manifest.id) of stack \(manifest.stack), not this one",
-                             fix: "the snapshot is damaged or was copied from elsewhere; restore another one", status: .failed)
+            throw Failure("the manifest \(store.location)/\(key) describes snapshot \(manifest.id) of stack \(manifest.stack), not this one",
+                          fix: "the snapshot is damaged or was copied from elsewhere; restore another one")
         }
         return manifest
     }

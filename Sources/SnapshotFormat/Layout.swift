@@ -1,6 +1,6 @@
 import Foundation
 import OperatorErrors
-import SnapshotStore
+import StoreKeys
 
 /// A snapshot's id: its start time in UTC, then a random suffix, so ids sort by time as text
 /// and two snapshots started in the same second do not collide. `20261123T104512Z-3f9a`.
@@ -63,18 +63,16 @@ public struct SnapshotLayout: Sendable {
         "\(directory)/data/\(oid).\(index).copy" + (fileExtension.map { ".\($0)" } ?? "")
     }
 
-    /// A stack name holding a store's leftover marker would make its snapshots look like
-    /// leftovers: pruned as such, or their deletes sent to uploads that are not there.
-    public static let reservedMarkers = StoredObject.reservedMarkers
-
-    /// Stack names become path segments and object keys: keep them plain.
+    /// Stack names become path segments and object keys: keep them plain. A stack name holding
+    /// a store's leftover marker would make its snapshots look like leftovers: pruned as such,
+    /// or their deletes sent to uploads that are not there.
     public static func validate(stack: String) throws(UsageError) {
         let allowed = stack.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
         guard !stack.isEmpty, stack.count <= 100, allowed, !stack.hasPrefix(".") else {
             throw UsageError("stack name '\(stack)' is not usable",
                              fix: "use letters, digits, '.', '_' and '-' (at most 100, not starting with '.'), e.g. orders-db")
         }
-        if let marker = reservedMarkers.first(where: { stack.contains($0) }) {
+        if let marker = ReservedMarkers.all.first(where: { stack.contains($0) }) {
             throw UsageError("stack name '\(stack)' contains '\(marker)', which the stores reserve for unfinished writes",
                              fix: "choose a stack name without '.partial-' or '.upload-'")
         }

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+import PostgresTypes
 
 /// `manifest.json`, snapshot format version 1 (DESIGN.md). Written last: a snapshot without
 /// it does not exist. Everything restore and verify need is here; nothing secret is.

@@ -1,3 +1,5 @@
+import StoreKeys
+
 /// What a manifest read from a store must satisfy before anything acts on it. A store is
 /// outside continuity's control (a damaged object, a hand-edited file, someone else's bucket),
 /// so nothing in a manifest is trusted: every object path stays inside the snapshot's own
@@ -79,7 +81,7 @@ extension Manifest {
         let rest = path.hasPrefix(directory) ? path.dropFirst(directory.count) : nil
         let segments = rest?.split(separator: "/", omittingEmptySubsequences: false) ?? []
         let plain = segments.count >= 2 && segments.allSatisfy { segment in
-            !segment.isEmpty && segment != "." && segment != ".." && !SnapshotLayout.reservedMarkers.contains { segment.contains($0) }
+            !segment.isEmpty && segment != "." && segment != ".." && !ReservedMarkers.all.contains { segment.contains($0) }
                 && segment.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
         }
         guard plain else {

@@ -1,4 +1,5 @@
 import Foundation
+import StoreKeys
 
 /// `file:///dir`: objects are files under a root directory.
 ///
@@ -6,7 +7,7 @@ import Foundation
 /// the directory, so after a crash an object is either whole under its name or a leftover
 /// that `list` flags and prune removes — never a half file that looks whole.
 public struct FileStore: SnapshotStore {
-    static let leftoverMarker = ".partial-"
+    static let leftoverMarker = ReservedMarkers.partial
     public let root: String
 
     public init(root: String) throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Checksum
 import SigV4
+import StoreKeys
 
 /// `s3://bucket/prefix?endpoint=…&region=…&path-style=true`: objects in an S3-compatible bucket.
 ///
@@ -56,7 +57,7 @@ public struct S3Store: SnapshotStore {
     }
 
     /// Separates an object's key from the id of a multipart upload to it, in a leftover's key.
-    static let uploadMarker = ".upload-"
+    static let uploadMarker = ReservedMarkers.upload
 
     /// Multipart uploads started and never completed or aborted (a writer killed mid-part):
     /// S3 keeps their parts, and bills them, until they are aborted. Listed as leftovers, so

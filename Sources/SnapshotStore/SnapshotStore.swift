@@ -1,4 +1,5 @@
 import OperatorErrors
+import StoreKeys
 
 /// Where snapshots live. One small interface, one driver per backend (file now, S3 next);
 /// commands never know which one they hold.
@@ -36,13 +37,9 @@ public struct StoredObject: Equatable, Sendable {
     /// A write that never committed (a crash mid-snapshot); prune deletes these.
     public let isLeftover: Bool
 
-    /// What the drivers put into the keys of unfinished writes: FileStore's temporary files,
-    /// S3Store's abandoned multipart uploads. No object may be written under a key holding one.
-    public static let reservedMarkers = [FileStore.leftoverMarker, S3Store.uploadMarker]
-
     /// Refuses a key a leftover could be taken for, before anything is written.
     static func requireWritable(_ key: String) throws {
-        if let marker = reservedMarkers.first(where: { key.contains($0) }) {
+        if let marker = ReservedMarkers.all.first(where: { key.contains($0) }) {
             throw StoreError(.unsupported, "the object key \(key) contains '\(marker)', which the stores reserve for unfinished writes")
         }
     }

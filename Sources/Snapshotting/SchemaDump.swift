@@ -69,8 +69,8 @@ public enum SchemaDump {
         let messages = String(decoding: process.captured(2), as: UTF8.self)
         guard status == 0 else {
             let last = messages.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit status \(status)"
-            throw UsageError("pg_dump --section=\(section.rawValue) failed: \(last)",
-                             fix: "run `continuity check --source …` to see what is missing", status: .failed)
+            throw Failure("pg_dump --section=\(section.rawValue) failed: \(last)",
+                          fix: "run `continuity check --source …` to see what is missing")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import SnapshotFormat
 
 /// Where a snapshot stands in the WAL, exactly.
@@ -44,24 +45,22 @@ struct SnapshotPoint {
         do {
             try await Connection.with(source) { try await StreamPublication.ensure(slot.publication, on: $0) }
         } catch {
-            throw UsageError("--slot \(name): publication \(slot.publication) could not be made on \(source.shortDescription) (\(reason(error, waitLimit)))",
-                             fix: "create it as a superuser (CREATE PUBLICATION … FOR ALL TABLES), then run again",
-                             status: .failed)
+            throw Failure("--slot \(name): publication \(slot.publication) could not be made on \(source.shortDescription) (\(reason(error, waitLimit)))",
+                          fix: "create it as a superuser (CREATE PUBLICATION … FOR ALL TABLES), then run again")
         }
         do {
             return try await make(name, kept: slot, on: source, waitLimit: waitLimit)
         } catch let error as ServerError where error.sqlState == "42710" {
-            throw UsageError("slot \(name) already exists on \(source.shortDescription): a slot cannot be moved back to a new snapshot",
-                             fix: "choose another --slot, or drop it first if no stream needs it (SELECT pg_drop_replication_slot('\(name)'))",
-                             status: .refused)
+            throw Refusal("slot \(name) already exists on \(source.shortDescription): a slot cannot be moved back to a new snapshot",
+                          fix: "choose another --slot, or drop it first if no stream needs it (SELECT pg_drop_replication_slot('\(name)'))")
         } catch let error as ServerError where error.isQueryCanceled {
-            throw UsageError("--slot \(name): \(reason(error, waitLimit)), so no slot was made",
-                             fix: "end the transactions left open on the source (see pg_stat_activity), then run again", status: .failed)
+            throw Failure("--slot \(name): \(reason(error, waitLimit)), so no slot was made",
+                          fix: "end the transactions left open on the source (see pg_stat_activity), then run again")
         } catch {
             let precondition = (error as? ServerError)?.sqlState == "55000"  // wal_level below logical
-            throw UsageError("--slot \(name): no logical slot could be made on \(source.shortDescription) (\(reason(error, waitLimit)))",
-                             fix: "it needs wal_level=logical, a role with REPLICATION, a free slot (max_replication_slots) and a direct connection, not PgBouncer",
-                             status: precondition ? .refused : .failed)
+            let problem = "--slot \(name): no logical slot could be made on \(source.shortDescription) (\(reason(error, waitLimit)))"
+            let fix = "it needs wal_level=logical, a role with REPLICATION, a free slot (max_replication_slots) and a direct connection, not PgBouncer"
+            throw precondition ? Refusal(problem, fix: fix) as any OperatorError : Failure(problem, fix: fix)
         }
     }
 

@@ -31,8 +31,8 @@ public enum SnapshotTableLocks {
         do {
             try await connection.beginSnapshotTransaction(importing: snapshot, then: ["SET LOCAL lock_timeout = '\(wait)'"] + [statement].compactMap { $0 })
         } catch let error as ServerError where error.sqlState == "55P03" {
-            throw UsageError("a table to copy stayed locked by another session for \(wait) (an ALTER TABLE, VACUUM FULL or CLUSTER?)",
-                             fix: "let it finish (see pg_locks on the source), then run again", status: .failed)
+            throw Failure("a table to copy stayed locked by another session for \(wait) (an ALTER TABLE, VACUUM FULL or CLUSTER?)",
+                          fix: "let it finish (see pg_locks on the source), then run again")
         } catch let error as ServerError where error.sqlState == "42P01" {
             throw TableRewrittenUnderSnapshot(table: error.message)  // dropped since the snapshot
         }

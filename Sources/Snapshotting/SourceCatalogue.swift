@@ -1,4 +1,5 @@
 import PostgresClient
+import PostgresTypes
 import SnapshotFormat
 
 /// The tables and sequences a snapshot carries, read under the snapshot itself.
@@ -15,7 +16,7 @@ public struct SourceCatalogue {
         /// are the extension's own, which `CREATE EXTENSION` puts back. pg_dump does the same.
         public let extensionFilter: String?
 
-        public var qualifiedName: String { PostgresClient.qualifiedName(schema, name) }
+        public var qualifiedName: String { PostgresTypes.qualifiedName(schema, name) }
         public var displayName: String { "\(schema).\(name)" }
 
         /// COPY of the rows `condition` selects (a part's block range), or of all of them. A
@@ -90,7 +91,7 @@ public struct SourceCatalogue {
         var values: [Manifest.Sequence] = []
         for sequence in try await sequences(connection) {
             let row = try await connection.query(
-                "SELECT last_value, is_called FROM \(PostgresClient.qualifiedName(sequence.schema, sequence.name))").rows[0]
+                "SELECT last_value, is_called FROM \(PostgresTypes.qualifiedName(sequence.schema, sequence.name))").rows[0]
             values.append(.init(schema: sequence.schema, name: sequence.name,
                                 lastValue: try row.decode("last_value"), isCalled: try row.decode("is_called")))
         }

@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 
 /// The publication a stream reads through: FOR ALL TABLES. The stream makes it before its
 /// slot, and so does `snapshot --slot`: pgoutput looks a publication up as of each change it
@@ -33,14 +34,12 @@ public enum StreamPublication {
         let unpublished = publication["unpublished"] ?? ""
         guard publication["all_tables"] == "t", unpublished.isEmpty else {
             let what = publication["all_tables"] == "t" ? "does not publish \(unpublished)" : "is not FOR ALL TABLES"
-            throw UsageError("publication \(name) \(what): the stream would miss changes to what it leaves out, while --init copy and the checks cover every table",
-                             fix: "use a publication FOR ALL TABLES that publishes every action (leave --publication out and continuity makes one)",
-                             status: .refused)
+            throw Refusal("publication \(name) \(what): the stream would miss changes to what it leaves out, while --init copy and the checks cover every table",
+                          fix: "use a publication FOR ALL TABLES that publishes every action (leave --publication out and continuity makes one)")
         }
         if publication["via_root"] == "t", let partitioned = publication["partitioned"] {
-            throw UsageError("publication \(name) publishes partitions through their root (\(partitioned)): a TRUNCATE of one partition would not be carried, and a root keyed only on its partitions has no key",
-                             fix: "ALTER PUBLICATION \(quoteIdentifier(name)) SET (publish_via_partition_root = false) on the active, then re-run",
-                             status: .refused)
+            throw Refusal("publication \(name) publishes partitions through their root (\(partitioned)): a TRUNCATE of one partition would not be carried, and a root keyed only on its partitions has no key",
+                          fix: "ALTER PUBLICATION \(quoteIdentifier(name)) SET (publish_via_partition_root = false) on the active, then re-run")
         }
     }
 }

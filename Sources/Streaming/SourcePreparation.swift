@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Preflight
 import Snapshotting
 
@@ -18,9 +19,8 @@ enum SourcePreparation {
     static func requireReplicaIdentities(on source: Connection) async throws {
         let missing = try await NodeFacts.tablesLackingReplicaIdentity(source)
         if !missing.isEmpty {
-            throw UsageError("no usable replica identity on \(missing.joined(separator: ", ")): their updates and deletes could not be applied on the passive",
-                             fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX <unique index> (or FULL), then re-run",
-                             status: .refused)
+            throw Refusal("no usable replica identity on \(missing.joined(separator: ", ")): their updates and deletes could not be applied on the passive",
+                          fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX <unique index> (or FULL), then re-run")
         }
     }
 
@@ -58,8 +58,8 @@ enum SourcePreparation {
         }
         switch state {
         case .followed(let pid):
-            throw UsageError("slot \(options.slot) is being followed by another process (pid \(pid))",
-                             fix: "stop that stream first, or give this one its own --slot", status: .refused)
+            throw Refusal("slot \(options.slot) is being followed by another process (pid \(pid))",
+                          fix: "stop that stream first, or give this one its own --slot")
         case .invalidated:
             throw SlotInvalidated(slot: options.slot)
         case .absent, .free:

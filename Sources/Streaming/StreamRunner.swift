@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Snapshotting
 
 public struct StreamOptions: Sendable {
@@ -172,7 +173,7 @@ public enum StreamRunner {
             while true {
                 let slot = try await replication.createLogicalSlot(options.slot, snapshot: .export)
                 guard let snapshot = slot.snapshotName else {
-                    throw UsageError("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log", status: .failed)
+                    throw Failure("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log")
                 }
                 // The snapshot lives as long as this walsender connection stays open and idle.
                 let report: CopyReport
@@ -183,8 +184,7 @@ public enum StreamRunner {
                 } catch let error as TableRewrittenUnderSnapshot where !Task.isCancelled {
                     try await replication.dropSlot(options.slot)
                     guard attempt < SnapshotTableLocks.attempts else {
-                        throw UsageError(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)",
-                                         status: .failed)
+                        throw Failure(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)")
                     }
                     logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
                     attempt += 1

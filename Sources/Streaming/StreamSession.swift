@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PgOutput
 import PostgresClient
+import PostgresTypes
 
 /// One connected stretch of a stream: the slot followed and applied until the target, a stop,
 /// or an error (which the runner may answer by reconnecting).

@@ -1,6 +1,7 @@
 import Applier
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Preflight
 import Restoring
 
@@ -65,20 +66,19 @@ enum StreamStart: Equatable {
                 return request.assumeInSync && found.confirmedFlush.map({ $0 > progress }) == true ? .inSync(createSlot: false) : .resume
             }
             if request.assumeInSync { return .inSync(createSlot: true) }
-            throw UsageError("the passive has applied slot \(slot) up to \(progress), but the active has no slot \(slot) (dropped?): the changes after \(progress) are gone",
-                             fix: "re-initialise the passive: --init copy --clean, or `snapshot --slot \(slot)` then `restore --clean` and stream",
-                             status: .refused)
+            throw Refusal("the passive has applied slot \(slot) up to \(progress), but the active has no slot \(slot) (dropped?): the changes after \(progress) are gone",
+                          fix: "re-initialise the passive: --init copy --clean, or `snapshot --slot \(slot)` then `restore --clean` and stream")
         }
         let kept = keptSlot(request, passive: passive, active: active)
         if case .start(let start) = kept { return start }
         if request.initMode == .copy {
             guard passive.userRelations == 0 else {
-                throw UsageError("the passive is not empty (\(passive.userRelations) tables, views or sequences), so --init copy cannot copy into it",
-                                 fix: "use an empty database, or pass --clean to drop what is there first", status: .refused)
+                throw Refusal("the passive is not empty (\(passive.userRelations) tables, views or sequences), so --init copy cannot copy into it",
+                              fix: "use an empty database, or pass --clean to drop what is there first")
             }
             guard active.slot == nil else {
-                throw UsageError("slot \(slot) exists on the active, but this passive has no progress for it, so it cannot have been copied under its snapshot",
-                                 fix: "re-run with --clean to drop and re-create the slot and the passive's tables", status: .refused)
+                throw Refusal("slot \(slot) exists on the active, but this passive has no progress for it, so it cannot have been copied under its snapshot",
+                              fix: "re-run with --clean to drop and re-create the slot and the passive's tables")
             }
             return .copy(dropSlot: false)
         }
@@ -89,12 +89,11 @@ enum StreamStart: Equatable {
         } else if passive.userRelations > 0 {
             reason = "the passive holds \(passive.userRelations) tables, views or sequences but has no progress for slot \(slot) and was not restored from a snapshot that kept it: a stream from now would miss every write before now"
         } else {
-            throw UsageError("the passive is empty and has no progress for slot \(slot): there is nothing to stream into",
-                             fix: "use --init copy", status: .refused)
+            throw Refusal("the passive is empty and has no progress for slot \(slot): there is nothing to stream into",
+                          fix: "use --init copy")
         }
-        throw UsageError(reason, fix: "use --init copy (--clean to replace what the passive holds), or `snapshot --slot \(slot)` then `restore --clean` and stream; "
-                            + "only if writes are stopped and the passive matches the active now, add --assume-in-sync",
-                         status: .refused)
+        throw Refusal(reason, fix: "use --init copy (--clean to replace what the passive holds), or `snapshot --slot \(slot)` then `restore --clean` and stream; "
+                         + "only if writes are stopped and the passive matches the active now, add --assume-in-sync")
     }
 
     /// What the snapshot the passive was restored from offers this stream.

@@ -1,6 +1,7 @@
 import Applier
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 
 /// `continuity stream status`: where a slot's stream stands, from both nodes.
 public struct StreamStatus: Codable, Sendable {

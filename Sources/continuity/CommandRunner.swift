@@ -60,7 +60,7 @@ enum CommandRunner {
             report(error, command: name, json: options.json)
             status = error.status
         } catch {
-            report(UsageError("\(error)", status: .failed), command: name, json: options.json)
+            report(Failure("\(error)"), command: name, json: options.json)
             status = .failed
         }
         if status != .done { throw ExitCode(status.rawValue) }

@@ -4,6 +4,7 @@ import Fencing
 import Foundation
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import ProgressDisplay
 import SnapshotFormat
 import SnapshotStore

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Streaming
 
 struct Stream: AsyncParsableCommand {

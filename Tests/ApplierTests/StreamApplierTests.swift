@@ -1,6 +1,7 @@
 import Applier
 @testable import PgOutput
 import PostgresClient
+import PostgresTypes
 import Testing
 import TestSupport
 

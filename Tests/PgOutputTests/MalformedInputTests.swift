@@ -1,5 +1,6 @@
 @testable import PgOutput
 import PostgresClient
+import PostgresTypes
 import Testing
 
 @Suite struct FrameTests {
@@ -16,6 +17,9 @@ import Testing
         let error = #expect(throws: PgOutputError.self) { try PgOutputMessage.decode(insert.dropLast(3)) }
         #expect(error?.message == "Insert")
         #expect(error?.description.hasPrefix("malformed Insert message at byte ") == true)
+        // An operator error of the catalogue: the stream stops with exit 1 and this one line.
+        #expect(error?.status == .failed)
+        #expect(error?.fix == nil)
         let frame = #expect(throws: PgOutputError.self) { try ReplicationFrame.decode([0x6B, 0, 1][...]) }
         #expect(frame?.message == "PrimaryKeepalive")
         let unknown = #expect(throws: PgOutputError.self) { try PgOutputMessage.decode([0x5A, 0][...]) }

@@ -1,3 +1,4 @@
+import PgOutput
 import PostgresClient
 import Testing
 import TestSupport
@@ -48,9 +49,9 @@ import TestSupport
                         return kinds.contains(UInt8(ascii: "I"))
                     }
                     #expect(kinds.first == UInt8(ascii: "B"))
-                    try await replication.sendStandbyStatus(StandbyStatusUpdate(
+                    try await replication.sendCopyData(StandbyStatusUpdate(
                         written: created.consistentPoint, flushed: created.consistentPoint,
-                        applied: created.consistentPoint, clock: 0))
+                        applied: created.consistentPoint, clock: 0).bytes)
                     try await replication.endReplication()
                     try await replication.dropSlot(slot)
                 }

@@ -1,5 +1,5 @@
 import Foundation
-import PostgresClient
+import PostgresTypes
 import SnapshotFormat
 import Testing
 

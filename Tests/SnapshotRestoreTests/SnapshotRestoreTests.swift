@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Restoring
 import SnapshotFormat
 import SnapshotStore
@@ -173,7 +174,7 @@ import TestSupport
                 try await withTestDatabase(on: TestBed.passive) { target in
                     try await withConnection(target) { try await $0.execute("CREATE TABLE precious (id int); INSERT INTO precious VALUES (1)") }
                     var options = RestoreOptions(target: target, store: store, stack: "s", snapshot: "latest", jobs: 2, clean: false, toolVersion: "test")
-                    let refused = await #expect(throws: UsageError.self) { try await RestoreRunner.restore(options, logger: Self.logger) }
+                    let refused = await #expect(throws: Refusal.self) { try await RestoreRunner.restore(options, logger: Self.logger) }
                     #expect(refused?.status == .refused)
                     let kept = try await withConnection(target) { try await $0.query("SELECT count(*) FROM precious").scalar(Int.self) }
                     #expect(kept == 1)

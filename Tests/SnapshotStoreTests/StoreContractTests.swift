@@ -1,5 +1,6 @@
 import Foundation
 import SnapshotStore
+import StoreKeys
 import Testing
 
 /// The contract every store driver meets. Each driver's suite runs these against a real backend.
@@ -51,7 +52,7 @@ enum StoreContract {
     /// Leftovers are recognised by a marker in their key; an object written under a key that
     /// holds one would be taken for a leftover (pruned, or its delete sent elsewhere).
     static func keysHoldingALeftoverMarkerAreRefused(_ store: any SnapshotStore) throws {
-        for marker in StoredObject.reservedMarkers {
+        for marker in ReservedMarkers.all {
             let error = #expect(throws: StoreError.self) { try store.put("s\(marker)x/1/manifest.json", [1]) }
             #expect(error?.status == .badInput)
             #expect(throws: StoreError.self) { try store.makeWriter("s/1/data/1.0.copy\(marker)abc") }

@@ -148,7 +148,7 @@ import TestSupport
             }
             var options = StreamOptions(source: source, target: source, slot: uniqueName("partial"), publication: publication, until: .caughtUp)
             options.assumeInSync = true
-            let error = await #expect(throws: UsageError.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
+            let error = await #expect(throws: Refusal.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
             #expect(error?.status == .refused)
             #expect(error?.problem.contains(named) == true, "\(error?.problem ?? "")")
             let slots = try await withConnection(source) {

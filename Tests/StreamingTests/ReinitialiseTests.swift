@@ -2,6 +2,7 @@ import Applier
 import Logging
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Restoring
 import Streaming
 import Testing

@@ -114,7 +114,7 @@ import TestSupport
                             try await $0.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [options.slot]).scalar(Bool.self)
                         }
                     }
-                    let refused = await #expect(throws: UsageError.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
+                    let refused = await #expect(throws: Refusal.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
                     #expect(refused?.status == .refused)
                     try await holder.endReplication()
                 }
@@ -127,7 +127,7 @@ import TestSupport
         try await withTestDatabase(on: TestBed.active) { source in
             try await withConnection(source) { try await $0.execute("CREATE TABLE keyless (a int); CREATE TABLE \"Also Keyless\" (b int)") }
             let options = StreamOptions(source: source, target: source, slot: uniqueName("ri"), publication: uniqueName("pub"), until: .caughtUp)
-            let refused = await #expect(throws: UsageError.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
+            let refused = await #expect(throws: Refusal.self) { try await StreamRunner.prepare(options, logger: Logger(label: "test")) }
             #expect(refused?.status == .refused)
             #expect(refused?.problem.contains(#"public."Also Keyless", public.keyless"#) == true)
             let created = try await withConnection(source) { sql in
@@ -147,7 +147,7 @@ import TestSupport
                 try await withConnection(target) { try await $0.execute("CREATE TABLE leftover (a int)") }
                 var options = StreamOptions(source: source, target: target, slot: uniqueName("init"), publication: uniqueName("pub"), until: .caughtUp)
                 options.initMode = .copy
-                let notEmpty = await #expect(throws: UsageError.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
+                let notEmpty = await #expect(throws: Refusal.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
                 #expect(notEmpty?.status == .refused)
                 #expect(notEmpty?.problem.contains("is not empty") == true)
                 #expect(try await withConnection(source) {
@@ -156,7 +156,7 @@ import TestSupport
                 // As a crash mid-copy leaves it: the slot exists, the passive has no progress for it.
                 try await withConnection(target) { try await $0.execute("DROP TABLE leftover") }
                 try await withConnection(source) { _ = try await $0.execute("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [options.slot]) }
-                let slotWithoutCopy = await #expect(throws: UsageError.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
+                let slotWithoutCopy = await #expect(throws: Refusal.self) { try await StreamRunner.run(options, logger: Logger(label: "test")) }
                 #expect(slotWithoutCopy?.fix?.contains("--clean") == true)
                 options.clean = true
                 let report = try await StreamRunner.run(options, logger: Logger(label: "test"))

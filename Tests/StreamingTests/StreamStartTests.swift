@@ -1,5 +1,6 @@
 import OperatorErrors
 import PostgresClient
+import PostgresTypes
 import Restoring
 import SnapshotFormat
 @testable import Streaming
@@ -18,13 +19,13 @@ import Testing
         userRelations: 4)
     static let filled = StreamStart.Passive(progress: nil, restore: nil, userRelations: 4)
 
-    static func refusal(_ request: StreamStart.Request = request, passive: StreamStart.Passive, active: StreamStart.Active = active) -> UsageError? {
+    static func refusal(_ request: StreamStart.Request = request, passive: StreamStart.Passive, active: StreamStart.Active = active) -> Refusal? {
         do {
             let start = try StreamStart.decide(request, passive: passive, active: active)
             Issue.record("expected a refusal, got \(start)")
             return nil
         } catch {
-            let refusal = error as? UsageError
+            let refusal = error as? Refusal
             #expect(refusal?.status == .refused)
             return refusal
         }

@@ -1,4 +1,5 @@
 import PostgresClient
+import PostgresTypes
 
 /// Database-level settings that change how values are written and read as text (issue 9,
 /// defect 1), and a table of the types they touch. A copy or a stream that inherits them

@@ -1,3 +1,5 @@
+import PostgresTypes
+
 /// The standby status update ('r') a replication client sends inside CopyBoth, encoded as
 /// the protocol describes it (all integers big-endian).
 public struct StandbyStatusUpdate: Equatable, Sendable {
