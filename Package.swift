@@ -47,36 +47,45 @@ let package = Package(
         .target(name: "PgOutput", dependencies: ["PostgresClient"]),
         // Applying the stream to the passive: SQL for each change (pure), grouped and pipelined.
         .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "ProgressDisplay", "OperatorErrors"]),
-        // `stream --init copy`: the active's tables piped into the passive under one snapshot.
-        .target(name: "Cloning", dependencies: [
-            "Snapshotting", "Restoring", "Parallelism", "PostgresClient", "ProgressDisplay", "OperatorErrors",
+        // Reading and writing one object of a snapshot in the store: size, SHA-256 and codec, checked in one place.
+        .target(name: "SnapshotObjects", dependencies: ["Checksum", "Compression", "SnapshotStore", "OperatorErrors"]),
+        // Moving a database, shared by snapshot, restore and the initial copy: the source's inventory, parts, locks and
+        // snapshot transaction, schema dump and script, target preparation, post-data, finishing, one fan-out of sessions.
+        .target(name: "DatabaseCopy", dependencies: [
+            "PostgresClient", "SnapshotFormat", "SnapshotObjects", "SnapshotStore", "Parallelism", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier.
+        // `stream --init copy`, the stream's first phase: the active's tables piped into the passive under one snapshot.
+        .target(name: "InitialCopy", dependencies: [
+            "DatabaseCopy", "PostgresClient", "ProgressDisplay", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier. The one command
+        // module that imports another: the initial copy, which is the stream's first phase.
         .target(name: "Streaming", dependencies: [
-            "Applier", "Cloning", "Restoring", "Snapshotting", "Preflight", "PgOutput", "PostgresClient", "OperatorErrors",
+            "Applier", "InitialCopy", "DatabaseCopy", "PgOutput", "PostgresClient", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
         .target(name: "Fencing", dependencies: ["PostgresClient", "OperatorErrors"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
         .target(name: "Snapshotting", dependencies: [
-            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
-            "Fencing", "ProgressDisplay",
+            "DatabaseCopy", "SnapshotObjects", "PostgresClient", "Compression", "SnapshotFormat", "SnapshotStore", "OperatorErrors",
+            "Parallelism", "Fencing", "ProgressDisplay",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Which snapshots a store holds for a stack, and their manifests.
-        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "Checksum", "Compression", "OperatorErrors"]),
+        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotObjects", "SnapshotStore", "Compression", "OperatorErrors"]),
         // `continuity restore`: verified parts loaded in parallel into an empty database.
         .target(name: "Restoring", dependencies: [
-            "PostgresClient", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
-            "Preflight", "OperatorErrors", "Parallelism", "ProgressDisplay",
+            "DatabaseCopy", "SnapshotObjects", "PostgresClient", "Compression", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
+            "OperatorErrors", "Parallelism", "ProgressDisplay",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // flag > CONTINUITY_* variable > config file.
         .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
         // `continuity check`: preflight findings for a source and target.
-        .target(name: "Preflight", dependencies: ["PostgresClient", "OperatorErrors", "Parallelism"]),
+        .target(name: "Preflight", dependencies: ["DatabaseCopy", "PostgresClient", "OperatorErrors", "Parallelism"]),
         // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
@@ -96,7 +105,7 @@ let package = Package(
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: [
             "Streaming", "PostgresClient", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
+            "DatabaseCopy", "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat"]),
@@ -104,7 +113,9 @@ let package = Package(
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
+        .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "SnapshotRestoreTests", dependencies: [
+            "DatabaseCopy", "SnapshotObjects",
             "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),

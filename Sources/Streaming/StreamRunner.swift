@@ -1,10 +1,10 @@
 import Applier
-import Cloning
+import DatabaseCopy
 import Foundation
+import InitialCopy
 import Logging
 import OperatorErrors
 import PostgresClient
-import Snapshotting
 
 public struct StreamOptions: Sendable {
     public var source: ConnectionString
@@ -168,8 +168,7 @@ public enum StreamRunner {
     /// and made again, and the partial copy replaced.
     private static func copy(_ options: StreamOptions, logger: Logger) async throws -> CopyReport {
         try await Connection.with(options.source, options: .init(replication: true)) { replication in
-            var attempt = 1
-            while true {
+            try await SnapshotTableLocks.retrying { attempt in
                 let slot = try await replication.createLogicalSlot(options.slot, snapshot: .export)
                 guard let snapshot = slot.snapshotName else {
                     throw UsageError("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log", status: .failed)
@@ -180,21 +179,19 @@ public enum StreamRunner {
                     // After a failed attempt the passive holds what it copied: replace it.
                     report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
                                                              jobs: options.jobs, clean: options.clean || attempt > 1), logger: logger)
-                } catch let error as TableRewrittenUnderSnapshot where !Task.isCancelled {
-                    try await replication.dropSlot(options.slot)
-                    guard attempt < SnapshotTableLocks.attempts else {
-                        throw UsageError(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)",
-                                         status: .failed)
-                    }
-                    logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
-                    attempt += 1
-                    continue
                 } catch where Task.isCancelled {
                     throw InitialCopyInterrupted()
                 }
                 try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: slot.consistentPoint, on: $0) }
                 logger.info("copied \(report.rows) rows of \(report.tables) tables; streaming from the slot's consistent point \(slot.consistentPoint)")
                 return report
+            } rewritten: { error, last in
+                try await replication.dropSlot(options.slot)
+                guard !last else {
+                    throw UsageError(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)",
+                                     status: .failed)
+                }
+                logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
             }
         }
     }

@@ -1,10 +1,12 @@
 import Compression
+import DatabaseCopy
 import Foundation
 import Logging
 import OperatorErrors
 import PostgresClient
 import Restoring
 import SnapshotFormat
+import SnapshotObjects
 import SnapshotStore
 import Snapshotting
 import Testing
