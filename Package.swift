@@ -66,34 +66,43 @@ let package = Package(
         // Layer 4, services on the clients: each does one job for the commands above.
         // Stopping writes before a snapshot: read-only database or PgBouncer PAUSE.
         .target(name: "Fencing", dependencies: ["PostgresClient", "PostgresTypes", "OperatorErrors"]),
-        // `continuity check`: preflight findings for a source and target.
-        .target(name: "Preflight", dependencies: ["PostgresClient", "OperatorErrors", "Parallelism"]),
+        // Reading and writing one object of a snapshot in the store: size, SHA-256 and codec, checked in one place.
+        .target(name: "SnapshotObjects", dependencies: ["Checksum", "Compression", "SnapshotStore", "OperatorErrors"]),
         // Which snapshots a store holds for a stack, and their manifests.
-        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotStore", "Checksum", "Compression", "OperatorErrors"]),
+        .target(name: "SnapshotCatalog", dependencies: ["SnapshotFormat", "SnapshotObjects", "SnapshotStore", "Compression", "OperatorErrors"]),
         // Applying the stream to the passive: SQL for each change (pure), grouped and pipelined.
         .target(name: "Applier", dependencies: ["PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors"]),
+        // Moving a database, shared by snapshot, restore and the initial copy: the source's inventory, parts, locks and
+        // snapshot transaction, schema dump and script, target preparation, post-data, finishing, one fan-out of sessions.
+        .target(name: "DatabaseCopy", dependencies: [
+            "PostgresClient", "PostgresTypes", "SnapshotFormat", "SnapshotObjects", "SnapshotStore", "Parallelism", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
-        // Layer 5, the commands' work, in dependency order (Cloning and Streaming still use their siblings).
+        // Layer 5, the commands' work: siblings that never import each other, but for the stream's first phase.
+        // `continuity check`: preflight findings for a source and target.
+        .target(name: "Preflight", dependencies: ["DatabaseCopy", "PostgresClient", "OperatorErrors", "Parallelism"]),
         // `continuity snapshot`: one exported snapshot, parts copied in parallel into a store.
         .target(name: "Snapshotting", dependencies: [
-            "PostgresClient", "PostgresTypes", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "OperatorErrors", "Parallelism",
-            "Fencing", "ProgressDisplay",
+            "DatabaseCopy", "SnapshotObjects", "PostgresClient", "PostgresTypes", "Compression", "SnapshotFormat", "SnapshotStore",
+            "OperatorErrors", "Parallelism", "Fencing", "ProgressDisplay",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // `continuity restore`: verified parts loaded in parallel into an empty database.
         .target(name: "Restoring", dependencies: [
-            "PostgresClient", "PostgresTypes", "Compression", "Checksum", "SnapshotFormat", "SnapshotStore", "SnapshotCatalog",
-            "Preflight", "OperatorErrors", "Parallelism", "ProgressDisplay",
+            "DatabaseCopy", "SnapshotObjects", "PostgresClient", "PostgresTypes", "Compression", "SnapshotFormat", "SnapshotStore",
+            "SnapshotCatalog", "OperatorErrors", "Parallelism", "ProgressDisplay",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // `stream --init copy`: the active's tables piped into the passive under one snapshot.
-        .target(name: "Cloning", dependencies: [
-            "Snapshotting", "Restoring", "Parallelism", "PostgresClient", "ProgressDisplay", "OperatorErrors",
+        // `stream --init copy`, the stream's first phase: the active's tables piped into the passive under one snapshot.
+        .target(name: "InitialCopy", dependencies: [
+            "DatabaseCopy", "PostgresClient", "PostgresTypes", "ProgressDisplay", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier.
+        // `continuity stream`: the slot, the receive loop, status updates, reconnects, feeding the applier. The one command
+        // module that imports another: the initial copy, which is the stream's first phase.
         .target(name: "Streaming", dependencies: [
-            "Applier", "Cloning", "Restoring", "Snapshotting", "Preflight", "PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors",
+            "Applier", "InitialCopy", "DatabaseCopy", "PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
 
@@ -117,7 +126,7 @@ let package = Package(
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: [
             "Streaming", "PostgresClient", "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
-            "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
+            "DatabaseCopy", "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),
         .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat", "PostgresTypes"]),
@@ -125,7 +134,9 @@ let package = Package(
         .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
         .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
+        .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "SnapshotRestoreTests", dependencies: [
+            "DatabaseCopy", "SnapshotObjects",
             "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
             "PostgresTypes",
             .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import DatabaseCopy
 import PostgresClient
 
 /// What the preflight rules need to know about one server, read in one short session.
@@ -75,7 +76,7 @@ extension NodeFacts {
                 """),
             unloggedTables: try await names(connection, where: "c.relkind = 'r' AND c.relpersistence = 'u'"),
             largeObjects: try settings.decode("large_objects"),
-            userRelations: try await userRelationCount(connection),
+            userRelations: try await TargetContents.read(connection).userRelations,
             databaseEncoding: try settings.decode("encoding"),
             filteredByRowSecurity: try await names(connection, where: """
                 c.relkind IN ('r', 'p') AND c.relrowsecurity AND NOT (pg_has_role(c.relowner, 'USAGE') AND NOT c.relforcerowsecurity)
@@ -83,39 +84,12 @@ extension NodeFacts {
                 """))
     }
 
-    /// Logged tables whose updates and deletes could not be found on the passive: no replica
-    /// identity, or one naming a primary key or index that does not exist.
+    /// Logged tables whose updates and deletes could not be found on the passive (`UserSchemas`).
     public static func tablesLackingReplicaIdentity(_ connection: Connection) async throws -> [String] {
-        try await names(connection, where: """
-            c.relkind = 'r' AND c.relpersistence = 'p' AND (
-              c.relreplident = 'n'
-              OR (c.relreplident = 'd' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))
-              OR (c.relreplident = 'i' AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisreplident)))
-            """)
+        try await UserSchemas.tablesLackingReplicaIdentity(connection)
     }
-
-    /// Tables, views, sequences and the like in user schemas: zero means an empty database,
-    /// which restore and `--init copy` require.
-    public static func userRelationCount(_ connection: Connection) async throws -> Int {
-        try await connection.query("""
-            SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND \(userSchema)
-            """).scalar(Int.self)
-    }
-
-    /// Relations in user schemas, not owned by an extension, and not continuity's own bookkeeping.
-    private static let userSchema = """
-        n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
-        AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
-        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-        """
 
     private static func names(_ connection: Connection, where condition: String) async throws -> [String] {
-        try await connection.query("""
-            SELECT format('%I.%I', n.nspname, c.relname) AS name
-            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE \(userSchema) AND \(condition)
-            ORDER BY 1
-            """).rows.map { try $0.decode("name") }
+        try await UserSchemas.relationNames(connection, where: condition)
     }
 }

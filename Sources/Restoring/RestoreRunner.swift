@@ -1,10 +1,10 @@
 import Compression
+import DatabaseCopy
 import Foundation
 import Logging
 import OperatorErrors
 import Parallelism
 import PostgresClient
-import Preflight
 import ProgressDisplay
 import SnapshotCatalog
 import SnapshotFormat
@@ -84,7 +84,7 @@ public enum RestoreRunner {
                                      parts: Dictionary(work.map { ("\($0.table.schema).\($0.table.name)", 1) }, uniquingKeysWith: +),
                                      logger: logger)
         defer { progress.finish() }
-        try await forEachInParallel(work, target: options.target, jobs: options.jobs) { item, connection in
+        try await FanOut.forEach(work, target: options.target, jobs: options.jobs) { item, connection in
             try await PartLoader.load(item.part, into: item.table, on: connection, codec: codec, store: options.store, progress: progress)
             progress.finishedPart(of: "\(item.table.schema).\(item.table.name)", rows: item.part.rows, bytes: item.part.rawBytes)
         }

@@ -1,6 +1,6 @@
-import Checksum
 import Compression
 import SnapshotFormat
+import SnapshotObjects
 import SnapshotStore
 
 /// `snapshots verify`: re-reads every object of a snapshot and checks it against the manifest
@@ -44,33 +44,24 @@ public enum SnapshotVerifier {
     private static func check(_ path: String, bytes: Int64, sha256: String, in store: any SnapshotStore,
                               content: Content?) -> String? {
         do {
-            let reader = try store.makeReader(path)
-            let hasher = SHA256Hasher()
-            let decompressor = try content?.codec.makeDecompressor()
-            var stored: [UInt8] = [], plain: [UInt8] = []
-            var storedBytes: Int64 = 0, rawBytes: Int64 = 0, rows: Int64 = 0
+            let reader = try StoredObjectReader(path, in: store, bytes: bytes, sha256: sha256, codec: content?.codec)
+            var plain: [UInt8] = []
+            var rawBytes: Int64 = 0, rows: Int64 = 0
             var more = true
             while more {
-                stored.removeAll(keepingCapacity: true)
-                more = try reader.read(into: &stored, limit: 1 << 18)
-                storedBytes += Int64(stored.count)
-                try stored.withUnsafeBytes { chunk in
-                    hasher.update(chunk)
-                    plain.removeAll(keepingCapacity: true)
-                    try decompressor?.decompress(chunk, into: &plain)
-                }
+                plain.removeAll(keepingCapacity: true)
+                more = try reader.read(into: &plain, limit: 1 << 18)
                 rawBytes += Int64(plain.count)
                 // COPY text escapes newlines inside values, so each newline ends one row.
                 rows += Int64(plain.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) })
             }
-            try decompressor?.finish()
-            guard storedBytes == bytes else { return "\(storedBytes) bytes stored, the manifest says \(bytes)" }
-            guard hasher.finish().hex == sha256 else { return "its SHA-256 does not match the manifest" }
             if let content {
                 guard rawBytes == content.rawBytes else { return "decompresses to \(rawBytes) bytes, the manifest says \(content.rawBytes)" }
                 guard rows == content.rows else { return "holds \(rows) rows, the manifest says \(content.rows)" }
             }
             return nil
+        } catch let mismatch as StoredObjectMismatch {
+            return mismatch.storedBytes != bytes ? "\(mismatch.storedBytes) bytes stored, the manifest says \(bytes)" : "its SHA-256 does not match the manifest"
         } catch let error as StoreError where error.kind == .notFound {
             return "missing"
         } catch {

@@ -1,8 +1,8 @@
-import Checksum
 import Compression
 import PostgresClient
 import ProgressDisplay
 import SnapshotFormat
+import SnapshotObjects
 import SnapshotStore
 
 /// One part of one table: COPY out, compress, hash, write to the store — streamed chunk by
@@ -29,34 +29,13 @@ enum PartCopier {
     private static func copyPart(_ sql: String, on connection: Connection, codec: Codec,
                                  store: any SnapshotStore, key: String, progress: ProgressMeter) async throws -> Output {
         try await connection.perform { connection in
-            let writer = try store.makeWriter(key)
-            do {
-                let compressor = try codec.makeCompressor()
-                let hasher = SHA256Hasher()
-                var compressed: [UInt8] = []
-                var stored: Int64 = 0
-                func flush() throws {
-                    guard !compressed.isEmpty else { return }
-                    try compressed.withUnsafeBytes { bytes in
-                        hasher.update(bytes)
-                        try writer.write(bytes)
-                    }
-                    stored += Int64(compressed.count)
-                    compressed.removeAll(keepingCapacity: true)
-                }
-                let summary = try connection.copyOut(sql) { chunk in
+            let (summary, written) = try StoredObjectWriter.write(key, to: store, codec: codec) { object in
+                try connection.copyOut(sql) { chunk in
                     progress.advance(bytes: chunk.count)
-                    try compressor.compress(chunk, into: &compressed)
-                    try flush()
+                    try object.write(chunk)
                 }
-                try compressor.finish(into: &compressed)
-                try flush()
-                try writer.commit()
-                return Output(rows: summary.rows, rawBytes: summary.bytes, storedBytes: stored, sha256: hasher.finish().hex)
-            } catch {
-                writer.abort()
-                throw error
             }
+            return Output(rows: summary.rows, rawBytes: summary.bytes, storedBytes: written.storedBytes, sha256: written.sha256)
         }
     }
 }

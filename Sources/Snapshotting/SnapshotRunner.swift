@@ -1,4 +1,5 @@
 import Compression
+import DatabaseCopy
 import Fencing
 import Foundation
 import Logging
@@ -51,14 +52,10 @@ public enum SnapshotRunner {
         if let undo = try await options.fence.apply(to: options.source) {
             logger.notice("writes to \(options.source.shortDescription) are fenced (\(options.fence.name)) and stay fenced; to undo: \(undo)")
         }
-        var attempt = 1
-        while true {
-            do {
-                return try await takeOnce(options, logger: logger)
-            } catch let error as TableRewrittenUnderSnapshot where attempt < SnapshotTableLocks.attempts {
-                logger.notice("\(error.table) was truncated or rewritten as the snapshot was taken; taking another")
-                attempt += 1
-            }
+        return try await SnapshotTableLocks.retrying { _ in
+            try await takeOnce(options, logger: logger)
+        } rewritten: { error, last in
+            if !last { logger.notice("\(error.table) was truncated or rewritten as the snapshot was taken; taking another") }
         }
     }
 
@@ -105,9 +102,9 @@ public enum SnapshotRunner {
                    (SELECT system_identifier::text FROM pg_control_system()) AS system_identifier
             """).rows[0]
         let snapshot: String = try point?.snapshot ?? head.decode("snapshot")
-        let tables = try await SourceCatalogue.tables(coordinator)
-        let sequences = try await SourceCatalogue.sequenceValues(coordinator)
-        let materializedViews = try await SourceCatalogue.populatedMaterializedViews(coordinator)
+        let tables = try await SourceInventory.tables(coordinator)
+        let sequences = try await SourceInventory.sequenceValues(coordinator)
+        let materializedViews = try await SourceInventory.populatedMaterializedViews(coordinator)
 
         let work = TablePart.parts(of: tables, blocksPerPart: options.blocksPerPart, jobs: options.jobs)
         let progress = ProgressMeter(verb: "snapshot", totalBytes: work.reduce(0) { $0 + $1.blocks } * 8192,
@@ -122,8 +119,7 @@ public enum SnapshotRunner {
         // The coordinator holds the snapshot and is otherwise idle while the parts are copied.
         async let largeObjects = LargeObjectCopy.copy(on: coordinator, layout: layout, codec: options.codec,
                                                       store: options.store, progress: progress)
-        let parts = try await copyParts(work, options: options, layout: layout, snapshot: snapshot,
-                                        locking: SnapshotTableLocks.statement(for: tables), progress: progress)
+        let parts = try await copyParts(work, of: tables, options: options, layout: layout, snapshot: snapshot, progress: progress)
         let schema = Manifest.SchemaFiles(preData: try await preData, postData: try await postData)
 
         let manifest = Manifest(
@@ -145,36 +141,18 @@ public enum SnapshotRunner {
         return manifest
     }
 
-    /// `jobs` connections, each in a transaction on the exported snapshot with every table
-    /// locked (`SnapshotTableLocks`), take parts from one queue, largest tables first, until
-    /// none are left.
-    private static func copyParts(_ work: [TablePart], options: SnapshotOptions, layout: SnapshotLayout,
-                                  snapshot: String, locking locks: String?,
+    /// `jobs` sessions on the exported snapshot take parts from one queue (`SnapshotSessions`).
+    private static func copyParts(_ work: [TablePart], of tables: [SourceInventory.Table], options: SnapshotOptions,
+                                  layout: SnapshotLayout, snapshot: String,
                                   progress: ProgressMeter) async throws -> [(oid: UInt32, part: Manifest.Part)] {
-        let queue = WorkQueue(work)
-        return try await withThrowingTaskGroup(of: [(oid: UInt32, part: Manifest.Part)].self) { group in
-            for _ in 0..<max(1, min(options.jobs, work.count)) {
-                group.addTask {
-                    try await Connection.with(options.source) { connection in
-                        try await SnapshotTableLocks.begin(on: connection, importing: snapshot, locking: locks)
-                        var done: [(oid: UInt32, part: Manifest.Part)] = []
-                        while let job = await queue.next() {
-                            try await SnapshotTableLocks.verify(job.table, on: connection)
-                            let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
-                            let output = try await RowSecurityInTheWay.mapping(job.table, on: connection) {
-                                try await PartCopier.copy(job.table.copyOutSQL(where: job.condition), on: connection, codec: options.codec,
-                                                          store: options.store, key: key, progress: progress)
-                            }
-                            done.append((job.table.oid, Manifest.Part(index: job.index, path: key, rows: output.rows, rawBytes: output.rawBytes,
-                                                                      storedBytes: output.storedBytes, sha256: output.sha256)))
-                            progress.finishedPart(of: job.table.displayName, rows: output.rows, bytes: output.rawBytes)
-                        }
-                        try await connection.execute("COMMIT")
-                        return done
-                    }
-                }
-            }
-            return try await group.reduce(into: []) { $0 += $1 }
+        try await SnapshotSessions.copy(work, of: tables, from: options.source, snapshot: snapshot, jobs: options.jobs,
+                                        within: { try await $0(()) }) { job, connection, _ in
+            let key = layout.part(table: job.table.oid, index: job.index, fileExtension: options.codec.fileExtension)
+            let output = try await PartCopier.copy(job.table.copyOutSQL(where: job.condition), on: connection, codec: options.codec,
+                                                   store: options.store, key: key, progress: progress)
+            progress.finishedPart(of: job.table.displayName, rows: output.rows, bytes: output.rawBytes)
+            return (job.table.oid, Manifest.Part(index: job.index, path: key, rows: output.rows, rawBytes: output.rawBytes,
+                                                 storedBytes: output.storedBytes, sha256: output.sha256))
         }
     }
 }

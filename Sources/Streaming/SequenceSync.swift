@@ -1,3 +1,4 @@
+import DatabaseCopy
 import PostgresClient
 
 /// Logical replication does not carry sequences: copies their values from the active to the
@@ -19,7 +20,7 @@ final class SequenceSync {
         let sequences = try await source.query("""
             SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS value
             FROM pg_sequences WHERE last_value IS NOT NULL
-              AND schemaname NOT IN ('pg_catalog', 'information_schema', 'continuity')
+              AND \(UserSchemas.contain("schemaname"))
             """).rows
         var set = 0
         for sequence in sequences {

@@ -1,8 +1,7 @@
+import DatabaseCopy
 import OperatorErrors
 import PostgresClient
 import PostgresTypes
-import Preflight
-import Snapshotting
 
 /// What must hold on the active before a stream starts: the publication exists, every table
 /// it carries can be streamed, and the slot is usable and not followed by anyone else.
@@ -17,7 +16,7 @@ enum SourcePreparation {
 
     /// A refusal, before anything is created, when a table has no usable replica identity.
     static func requireReplicaIdentities(on source: Connection) async throws {
-        let missing = try await NodeFacts.tablesLackingReplicaIdentity(source)
+        let missing = try await UserSchemas.tablesLackingReplicaIdentity(source)
         if !missing.isEmpty {
             throw Refusal("no usable replica identity on \(missing.joined(separator: ", ")): their updates and deletes could not be applied on the passive",
                           fix: "add a primary key, or ALTER TABLE … REPLICA IDENTITY USING INDEX <unique index> (or FULL), then re-run")

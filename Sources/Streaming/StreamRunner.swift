@@ -1,11 +1,11 @@
 import Applier
-import Cloning
+import DatabaseCopy
 import Foundation
+import InitialCopy
 import Logging
 import OperatorErrors
 import PostgresClient
 import PostgresTypes
-import Snapshotting
 
 public struct StreamOptions: Sendable {
     public var source: ConnectionString
@@ -169,8 +169,7 @@ public enum StreamRunner {
     /// and made again, and the partial copy replaced.
     private static func copy(_ options: StreamOptions, logger: Logger) async throws -> CopyReport {
         try await Connection.with(options.source, options: .init(replication: true)) { replication in
-            var attempt = 1
-            while true {
+            try await SnapshotTableLocks.retrying { attempt in
                 let slot = try await replication.createLogicalSlot(options.slot, snapshot: .export)
                 guard let snapshot = slot.snapshotName else {
                     throw Failure("the active did not export a snapshot for slot \(options.slot)", fix: "check the server log")
@@ -181,20 +180,18 @@ public enum StreamRunner {
                     // After a failed attempt the passive holds what it copied: replace it.
                     report = try await InitialCopy.run(.init(source: options.source, target: options.target, snapshot: snapshot,
                                                              jobs: options.jobs, clean: options.clean || attempt > 1), logger: logger)
-                } catch let error as TableRewrittenUnderSnapshot where !Task.isCancelled {
-                    try await replication.dropSlot(options.slot)
-                    guard attempt < SnapshotTableLocks.attempts else {
-                        throw Failure(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)")
-                    }
-                    logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
-                    attempt += 1
-                    continue
                 } catch where Task.isCancelled {
                     throw InitialCopyInterrupted()
                 }
                 try await Connection.with(options.target) { try await StreamProgress.start(slot: options.slot, at: slot.consistentPoint, on: $0) }
                 logger.info("copied \(report.rows) rows of \(report.tables) tables; streaming from the slot's consistent point \(slot.consistentPoint)")
                 return report
+            } rewritten: { error, last in
+                try await replication.dropSlot(options.slot)
+                guard !last else {
+                    throw Failure(error.problem, fix: "pause what truncates it for a moment, then run again with --clean (the passive holds a partial copy)")
+                }
+                logger.notice("\(error.table) was truncated or rewritten as the slot was made; making it again")
             }
         }
     }

@@ -1,9 +1,8 @@
 import Applier
+import DatabaseCopy
 import OperatorErrors
 import PostgresClient
 import PostgresTypes
-import Preflight
-import Restoring
 
 /// Where a stream into this passive starts, decided before anything is created on the active.
 /// A stream starts exactly where the passive's data ends (DESIGN.md, Stream): its progress
@@ -25,8 +24,8 @@ enum StreamStart: Equatable {
     struct Passive: Equatable {
         var progress: LSN?
         var restore: RestoreRecord?
-        /// Tables, views and sequences in user schemas.
-        var userRelations: Int
+        /// What it holds that an initial copy would collide with (`TargetContents`).
+        var contents: TargetContents
     }
 
     /// The active, and the slot as it stands there (nil when it does not exist).
@@ -72,8 +71,8 @@ enum StreamStart: Equatable {
         let kept = keptSlot(request, passive: passive, active: active)
         if case .start(let start) = kept { return start }
         if request.initMode == .copy {
-            guard passive.userRelations == 0 else {
-                throw Refusal("the passive is not empty (\(passive.userRelations) tables, views or sequences), so --init copy cannot copy into it",
+            if let holding = passive.contents.holding {
+                throw Refusal("the passive is not empty (\(holding)), so --init copy cannot copy into it",
                               fix: "use an empty database, or pass --clean to drop what is there first")
             }
             guard active.slot == nil else {
@@ -86,8 +85,8 @@ enum StreamStart: Equatable {
         let reason: String
         if case .mismatch(let why) = kept {
             reason = why
-        } else if passive.userRelations > 0 {
-            reason = "the passive holds \(passive.userRelations) tables, views or sequences but has no progress for slot \(slot) and was not restored from a snapshot that kept it: a stream from now would miss every write before now"
+        } else if passive.contents.userRelations > 0 {
+            reason = "the passive holds \(passive.contents.userRelations) tables, views or sequences but has no progress for slot \(slot) and was not restored from a snapshot that kept it: a stream from now would miss every write before now"
         } else {
             throw Refusal("the passive is empty and has no progress for slot \(slot): there is nothing to stream into",
                           fix: "use --init copy")
@@ -140,7 +139,7 @@ extension StreamStart.Passive {
     static func read(slot: String, on target: Connection) async throws -> Self {
         Self(progress: try await StreamProgress.read(slot: slot, on: target)?.lsn,
              restore: try await RestoreRecord.latest(on: target),
-             userRelations: try await NodeFacts.userRelationCount(target))
+             contents: try await TargetContents.read(target))
     }
 }
 

@@ -1,4 +1,5 @@
 import Compression
+import DatabaseCopy
 import Foundation
 import Logging
 import OperatorErrors
@@ -6,6 +7,7 @@ import PostgresClient
 import PostgresTypes
 import Restoring
 import SnapshotFormat
+import SnapshotObjects
 import SnapshotStore
 import Snapshotting
 import Testing

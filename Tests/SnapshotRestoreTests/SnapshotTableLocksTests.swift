@@ -1,3 +1,4 @@
+import DatabaseCopy
 import PostgresClient
 import Snapshotting
 import Testing
@@ -17,7 +18,7 @@ import TestSupport
     @Test func aTruncateBetweenTheSnapshotAndTheLockIsCaught() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withConnection(source) { try await $0.execute("CREATE TABLE t (k int); INSERT INTO t SELECT generate_series(1, 100)") }
-            let tables = try await withConnection(source) { try await SourceCatalogue.tables($0) }
+            let tables = try await withConnection(source) { try await SourceInventory.tables($0) }
             try await Self.withExportedSnapshot(source) { snapshot in
                 try await withConnection(source) { try await $0.execute("TRUNCATE t") }
                 try await withConnection(source) { copier in
@@ -32,7 +33,7 @@ import TestSupport
     @Test func whileTheLocksAreHeldATruncateWaitsAndRowsStillChange() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withConnection(source) { try await $0.execute("CREATE TABLE t (k int); INSERT INTO t VALUES (1)") }
-            let tables = try await withConnection(source) { try await SourceCatalogue.tables($0) }
+            let tables = try await withConnection(source) { try await SourceInventory.tables($0) }
             try await Self.withExportedSnapshot(source) { snapshot in
                 try await withConnection(source) { copier in
                     try await SnapshotTableLocks.begin(on: copier, importing: snapshot, locking: SnapshotTableLocks.statement(for: tables))

@@ -1,4 +1,5 @@
 import Applier
+import DatabaseCopy
 import Logging
 import OperatorErrors
 import PostgresClient

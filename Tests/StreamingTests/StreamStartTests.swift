@@ -1,7 +1,7 @@
 import OperatorErrors
 import PostgresClient
+import DatabaseCopy
 import PostgresTypes
-import Restoring
 import SnapshotFormat
 @testable import Streaming
 import Testing
@@ -16,8 +16,8 @@ import Testing
         progress: nil,
         restore: RestoreRecord(snapshotID: "20261123T104512Z-3f9a", stack: "orders-db", lsn: snapshotLSN,
                                slot: .init(name: "continuity", publication: "continuity"), sourceSystemIdentifier: "7300"),
-        userRelations: 4)
-    static let filled = StreamStart.Passive(progress: nil, restore: nil, userRelations: 4)
+        contents: .init(userRelations: 4))
+    static let filled = StreamStart.Passive(progress: nil, restore: nil, contents: .init(userRelations: 4))
 
     static func refusal(_ request: StreamStart.Request = request, passive: StreamStart.Passive, active: StreamStart.Active = active) -> Refusal? {
         do {
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func anEmptyPassiveWithoutInitCopyIsRefused() {
-        let empty = StreamStart.Passive(progress: nil, restore: nil, userRelations: 0)
+        let empty = StreamStart.Passive(progress: nil, restore: nil, contents: .init(userRelations: 0))
         let refused = Self.refusal(passive: empty, active: .init(database: "orders", systemIdentifier: "7300", slot: nil))
         #expect(refused?.problem.contains("nothing to stream into") == true)
         #expect(refused?.fix == "use --init copy")
@@ -118,10 +118,13 @@ import Testing
     @Test func initCopyNeedsAnEmptyPassiveAndNoSlotUnlessClean() throws {
         var copy = Self.request
         copy.initMode = .copy
-        let empty = StreamStart.Passive(progress: nil, restore: nil, userRelations: 0)
+        let empty = StreamStart.Passive(progress: nil, restore: nil, contents: .init(userRelations: 0))
         let noSlot = StreamStart.Active(database: "orders", systemIdentifier: "7300", slot: nil)
         #expect(try StreamStart.decide(copy, passive: empty, active: noSlot) == .copy(dropSlot: false))
         #expect(Self.refusal(copy, passive: Self.filled, active: noSlot)?.problem.contains("is not empty") == true)
+        // The one emptiness rule (`TargetContents`): a publication alone is refused too, before the slot is made.
+        let published = StreamStart.Passive(progress: nil, restore: nil, contents: .init(userRelations: 0, publications: 1))
+        #expect(Self.refusal(copy, passive: published, active: noSlot)?.problem.contains("not empty (1 publications)") == true)
         #expect(Self.refusal(copy, passive: empty)?.fix?.contains("--clean") == true)
         copy.clean = true
         #expect(try StreamStart.decide(copy, passive: empty, active: Self.active) == .copy(dropSlot: true))

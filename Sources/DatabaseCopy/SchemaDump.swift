@@ -1,9 +1,9 @@
-import Checksum
 import Foundation
 import OperatorErrors
 import Parallelism
 import PostgresClient
 import SnapshotFormat
+import SnapshotObjects
 import SnapshotStore
 
 /// Runs `pg_dump --schema-only --section=…` under an exported snapshot and streams its output
@@ -22,24 +22,13 @@ public enum SchemaDump {
     }
 
     /// The section into the store, with its size and SHA-256 for the manifest.
-    static func dump(_ section: Section, source: ConnectionString, snapshot: String,
-                     store: any SnapshotStore, key: String) async throws -> Manifest.StoredFile {
+    public static func dump(_ section: Section, source: ConnectionString, snapshot: String,
+                            store: any SnapshotStore, key: String) async throws -> Manifest.StoredFile {
         try await Blocking.run {
-            let writer = try store.makeWriter(key)
-            let hasher = SHA256Hasher()
-            var bytes: Int64 = 0
-            do {
-                try run(section, source: source, snapshot: snapshot) { chunk in
-                    hasher.update(chunk)
-                    try writer.write(chunk)
-                    bytes += Int64(chunk.count)
-                }
-                try writer.commit()
-            } catch {
-                writer.abort()
-                throw error
+            let (_, written) = try StoredObjectWriter.write(key, to: store, codec: nil) { object in
+                try run(section, source: source, snapshot: snapshot, into: object.write)
             }
-            return Manifest.StoredFile(path: key, bytes: bytes, sha256: hasher.finish().hex)
+            return Manifest.StoredFile(path: key, bytes: written.storedBytes, sha256: written.sha256)
         }
     }
 

@@ -16,7 +16,7 @@ public struct RowSecurityInTheWay: OperatorError {
     }
 
     /// Runs `body`, a copy of `table`, turning the server's row-security refusal into this error.
-    public static func mapping<T>(_ table: SourceCatalogue.Table, on connection: Connection,
+    public static func mapping<T>(_ table: SourceInventory.Table, on connection: Connection,
                                   _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

@@ -36,14 +36,14 @@ public struct PartPlan: Equatable, Sendable {
 
 /// One part of one table to copy: its index, the block-range condition, and its size estimate.
 public struct TablePart: Sendable {
-    public let table: SourceCatalogue.Table
+    public let table: SourceInventory.Table
     public let index: Int
     public let condition: String?
     /// The part's size estimate in heap blocks, for progress.
     public let blocks: Int64
 
     /// Every table cut into parts, in the tables' order (largest first).
-    public static func parts(of tables: [SourceCatalogue.Table], blocksPerPart: Int64, jobs: Int) -> [TablePart] {
+    public static func parts(of tables: [SourceInventory.Table], blocksPerPart: Int64, jobs: Int) -> [TablePart] {
         tables.flatMap { table in
             // An extension's configuration table is small, and its filter is its own WHERE clause.
             let plan = PartPlan(blocks: table.blocks, blocksPerPart: table.extensionFilter == nil ? blocksPerPart : max(table.blocks, 1), jobs: jobs)

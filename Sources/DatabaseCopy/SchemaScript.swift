@@ -1,6 +1,6 @@
-import Checksum
 import OperatorErrors
 import SnapshotFormat
+import SnapshotObjects
 import SnapshotStore
 
 /// A pg_dump schema section from the store, checked against the manifest before it is used.
@@ -12,11 +12,18 @@ public struct SchemaScript: Sendable {
         self.sql = Self.withoutRestrictGuards(sql)
     }
 
-    static func read(_ file: Manifest.StoredFile, from store: any SnapshotStore) throws -> SchemaScript {
-        let bytes = try store.get(file.path, limit: Int(clamping: file.bytes))
-        let digest = SHA256Hasher.hash(bytes).hex
-        guard Int64(bytes.count) == file.bytes, digest == file.sha256 else {
-            throw DamagedPart(path: file.path, reason: "its SHA-256 or size does not match the manifest")
+    /// Blocking. Reads no more than the manifest's size: a hostile store could hold anything.
+    public static func read(_ file: Manifest.StoredFile, from store: any SnapshotStore) throws -> SchemaScript {
+        var bytes: [UInt8] = []
+        do {
+            let reader = try StoredObjectReader(file.path, in: store, bytes: file.bytes, sha256: file.sha256, codec: nil)
+            while try reader.read(into: &bytes, limit: 1 << 20) {
+                guard reader.storedBytes <= file.bytes else {
+                    throw StoredObjectMismatch(path: file.path, storedBytes: reader.storedBytes, expectedBytes: file.bytes, sha256: "")
+                }
+            }
+        } catch let error as StoredObjectMismatch {
+            throw error.damaged(detailed: false)
         }
         return SchemaScript(dumped: String(decoding: bytes, as: UTF8.self))
     }

@@ -3,7 +3,7 @@ import PostgresTypes
 import SnapshotFormat
 
 /// The tables and sequences a snapshot carries, read under the snapshot itself.
-public struct SourceCatalogue {
+public struct SourceInventory {
     public struct Table: Sendable {
         public let oid: UInt32
         public let schema: String
@@ -27,11 +27,7 @@ public struct SourceCatalogue {
             return "COPY (SELECT \(columns.joined(separator: ", ")) FROM ONLY \(qualifiedName)\(filter)) TO STDOUT"
         }
 
-        /// A table with no columns (`CREATE TABLE t ()`) still has rows: its COPY takes no column
-        /// list, as `COPY t () FROM STDIN` is a syntax error. (`SELECT FROM t` above is valid.)
-        public var copyInSQL: String {
-            "COPY \(qualifiedName)" + (columns.isEmpty ? "" : " (\(columns.joined(separator: ", ")))") + " FROM STDIN"
-        }
+        public var copyInSQL: String { copyInStatement(schema: schema, name: name, columns: columns) }
     }
 
     public struct Sequence: Sendable {
@@ -70,8 +66,7 @@ public struct SourceCatalogue {
 
     private static let userTable = """
         c.relkind = 'r'
-        AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
-        AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+        AND \(UserSchemas.contain())
         AND (NOT EXISTS (SELECT 1 FROM pg_depend d
                          WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
              OR EXISTS (SELECT 1 FROM pg_extension e WHERE c.oid = ANY (e.extconfig)))
@@ -81,7 +76,7 @@ public struct SourceCatalogue {
     public static func populatedMaterializedViews(_ connection: Connection) async throws -> [Manifest.Relation] {
         try await connection.query("""
             SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'm' AND c.relispopulated AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
+            WHERE c.relkind = 'm' AND c.relispopulated AND \(UserSchemas.contain())
             ORDER BY 1, 2
             """).rows.map { Manifest.Relation(schema: try $0.decode("nspname"), name: try $0.decode("relname")) }
     }
@@ -101,9 +96,15 @@ public struct SourceCatalogue {
     public static func sequences(_ connection: Connection) async throws -> [Sequence] {
         try await connection.query("""
             SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-            WHERE c.relkind = 'S' AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'continuity')
-              AND n.nspname !~ '^pg_(toast|temp_|toast_temp_)'
+            WHERE c.relkind = 'S' AND \(UserSchemas.contain())
             ORDER BY 1, 2
             """).rows.map { Sequence(schema: try $0.decode("nspname"), name: try $0.decode("relname")) }
     }
+}
+
+/// COPY into a table from the client. A table with no columns (`CREATE TABLE t ()`) still has
+/// rows: its COPY takes no column list, as `COPY t () FROM STDIN` is a syntax error.
+/// (`SELECT FROM t`, which reads it, is valid.)
+public func copyInStatement(schema: String, name: String, columns: [String]) -> String {
+    "COPY \(qualifiedName(schema, name))" + (columns.isEmpty ? "" : " (\(columns.joined(separator: ", ")))") + " FROM STDIN"
 }

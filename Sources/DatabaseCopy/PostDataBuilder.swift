@@ -31,7 +31,7 @@ public enum PostDataBuilder {
         // memory made the benchmark's text index 8% slower (0.92-1.06 s against 0.89-0.96 s)
         // and the pgbench primary key no faster (PostgreSQL 15's external sort is good).
         let queue = PostDataQueue(steps)
-        try await forEachSession(target: target, count: min(jobs, steps.count), prepare: preamble.isEmpty ? nil : preamble) { connection in
+        try await FanOut.targetSessions(target, count: min(jobs, steps.count), prepare: preamble.isEmpty ? nil : preamble) { connection in
             do {
                 while let (ticket, step) = await queue.next() {
                     try Task.checkCancellation()  // a stop signal ends the run after the steps already running

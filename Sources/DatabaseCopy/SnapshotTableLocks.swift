@@ -20,8 +20,27 @@ public enum SnapshotTableLocks {
     /// Snapshots taken before giving up on a table that keeps being truncated.
     public static let attempts = 3
 
+    /// Runs `attempt` (numbered from 1) until it does not meet a table rewritten under its
+    /// snapshot, at most `attempts` times: snapshot and the initial copy take a new snapshot
+    /// then. `rewritten` runs after each such failure, told whether it was the last; it
+    /// cleans up (the initial copy drops its slot) and says what happens, and after the last
+    /// it throws (or the error is rethrown). A stop is never retried.
+    public static func retrying<T>(_ attempt: (_ number: Int) async throws -> T,
+                                   rewritten: (_ error: TableRewrittenUnderSnapshot, _ last: Bool) async throws -> Void) async throws -> T {
+        var number = 1
+        while true {
+            do {
+                return try await attempt(number)
+            } catch let error as TableRewrittenUnderSnapshot where !Task.isCancelled {
+                try await rewritten(error, number >= attempts)
+                if number >= attempts { throw error }
+                number += 1
+            }
+        }
+    }
+
     /// The LOCK statement for `tables`; nil when there are none.
-    public static func statement(for tables: [SourceCatalogue.Table]) -> String? {
+    public static func statement(for tables: [SourceInventory.Table]) -> String? {
         tables.isEmpty ? nil : "LOCK TABLE \(tables.map { "ONLY \($0.qualifiedName)" }.joined(separator: ", ")) IN ACCESS SHARE MODE"
     }
 
@@ -39,7 +58,7 @@ public enum SnapshotTableLocks {
     }
 
     /// Throws when `table` no longer has the file the snapshot saw.
-    public static func verify(_ table: SourceCatalogue.Table, on connection: Connection) async throws {
+    public static func verify(_ table: SourceInventory.Table, on connection: Connection) async throws {
         let same = try await connection.query(
             "SELECT relfilenode IS NOT DISTINCT FROM pg_relation_filenode(oid) AS same FROM pg_class WHERE oid = $1", [String(table.oid)])
         guard same.rows.first?["same"] == "t" else { throw TableRewrittenUnderSnapshot(table: table.displayName) }

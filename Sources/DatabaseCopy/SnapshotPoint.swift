@@ -15,17 +15,17 @@ import SnapshotFormat
 /// those to end); without them the snapshot falls back to `pg_export_snapshot()` and its LSN
 /// is the one read just after (README, Snapshot and restore). `snapshot --slot` makes the slot
 /// persistent instead, and never falls back.
-struct SnapshotPoint {
-    let snapshot: String
-    let lsn: LSN
+public struct SnapshotPoint: Sendable {
+    public let snapshot: String
+    public let lsn: LSN
     /// The persistent slot made for `snapshot --slot`, which outlives this run; nil for the
     /// temporary one, which goes with `holder`.
-    let keptSlot: Manifest.KeptSlot?
+    public let keptSlot: Manifest.KeptSlot?
     /// The walsender session that keeps the snapshot (and the temporary slot) alive.
     private let holder: Connection
 
     /// nil when a slot cannot be made here, or not within `waitLimit`; the reason is logged.
-    static func viaTemporarySlot(_ source: ConnectionString, waitLimit: Duration = .seconds(10),
+    public static func viaTemporarySlot(_ source: ConnectionString, waitLimit: Duration = .seconds(10),
                                  logger: Logger) async -> SnapshotPoint? {
         let name = "continuity_snapshot_" + String(UInt64.random(in: 0...UInt64.max), radix: 36)
         do {
@@ -40,7 +40,7 @@ struct SnapshotPoint {
     /// stream into a database restored from the snapshot misses nothing; the stream's
     /// publication is made first (`StreamPublication`). No fallback: without the slot the
     /// snapshot would not be what was asked for.
-    static func viaKeptSlot(_ slot: Manifest.KeptSlot, on source: ConnectionString, waitLimit: Duration) async throws -> SnapshotPoint {
+    public static func viaKeptSlot(_ slot: Manifest.KeptSlot, on source: ConnectionString, waitLimit: Duration) async throws -> SnapshotPoint {
         let name = slot.name
         do {
             try await Connection.with(source) { try await StreamPublication.ensure(slot.publication, on: $0) }
@@ -89,13 +89,13 @@ struct SnapshotPoint {
     }
 
     /// Ends the session: the temporary slot goes with it, a kept one stays.
-    func release() async {
+    public func release() async {
         await holder.close()
     }
 
     /// The snapshot failed: ends the session and drops a kept slot too, which would otherwise
     /// hold the source's WAL for good. Runs even when the snapshot was cancelled.
-    func abandon(on source: ConnectionString, logger: Logger) async {
+    public func abandon(on source: ConnectionString, logger: Logger) async {
         await holder.close()
         guard let name = keptSlot?.name else { return }
         await Task {
@@ -105,16 +105,5 @@ struct SnapshotPoint {
                 logger.error("slot \(name) could not be dropped on \(source.shortDescription) (\((error as? any OperatorError)?.problem ?? "\(error)")): it holds WAL until SELECT pg_drop_replication_slot('\(name)') is run there")
             }
         }.value
-    }
-}
-
-extension Connection {
-    /// Starts the read-only, repeatable-read transaction every reader of a snapshot runs in,
-    /// importing `snapshot` when given (else the transaction's own snapshot is the one to export),
-    /// then runs `statements` in it, all in one round trip.
-    public func beginSnapshotTransaction(importing snapshot: String?, then statements: [String] = []) throws {
-        let steps = ["BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-                     snapshot.map { "SET TRANSACTION SNAPSHOT '\($0.replacingOccurrences(of: "'", with: "''"))'" }] + statements
-        try execute(steps.compactMap { $0 }.joined(separator: "; "))
     }
 }

@@ -1,4 +1,4 @@
-import Snapshotting
+import DatabaseCopy
 import Testing
 
 @Suite struct PartPlanTests {

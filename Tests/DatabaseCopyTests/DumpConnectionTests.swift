@@ -1,7 +1,7 @@
 import Foundation
 import OperatorErrors
 import PostgresClient
-@testable import Snapshotting
+@testable import DatabaseCopy
 import Testing
 
 @Suite struct DumpConnectionTests {

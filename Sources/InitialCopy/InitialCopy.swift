@@ -1,11 +1,9 @@
+import DatabaseCopy
 import Foundation
 import Logging
 import OperatorErrors
-import Parallelism
 import PostgresClient
 import ProgressDisplay
-import Restoring
-import Snapshotting
 
 public struct CopyOptions: Sendable {
     public var source: ConnectionString
@@ -55,8 +53,8 @@ public enum InitialCopy {
         async let postDump = SchemaDump.text(.postData, source: options.source, snapshot: options.snapshot)
         let (tables, sequences, views) = try await Connection.with(options.source) { source in
             try await source.beginSnapshotTransaction(importing: options.snapshot)
-            return (try await SourceCatalogue.tables(source), try await SourceCatalogue.sequenceValues(source),
-                    try await SourceCatalogue.populatedMaterializedViews(source))
+            return (try await SourceInventory.tables(source), try await SourceInventory.sequenceValues(source),
+                    try await SourceInventory.populatedMaterializedViews(source))
         }
         let preData = SchemaScript(dumped: try await preDump)
         try await Connection.with(options.target) { target in
@@ -68,7 +66,7 @@ public enum InitialCopy {
         logger.info("copying \(tables.count) tables in \(parts.count) parts with \(options.jobs) jobs into \(options.target.shortDescription)")
         let progress = ProgressMeter(verb: "copy", totalBytes: parts.reduce(0) { $0 + $1.blocks } * 8192,
                                      parts: Dictionary(parts.map { ($0.table.displayName, 1) }, uniquingKeysWith: +), logger: logger)
-        let moved = try await transfer(parts, options: options, locking: SnapshotTableLocks.statement(for: tables), progress: progress)
+        let moved = try await transfer(parts, of: tables, options: options, progress: progress)
         progress.finish()
         try Task.checkCancellation()
         let postData = SchemaScript(dumped: try await postDump)
@@ -84,33 +82,20 @@ public enum InitialCopy {
     }
 
     /// `jobs` workers, each with a session on the active (inside the snapshot) and one on the
-    /// passive, take parts from one queue, largest tables first.
-    private static func transfer(_ parts: [TablePart], options: CopyOptions, locking locks: String?,
+    /// passive, take parts from one queue, largest tables first (`SnapshotSessions`).
+    private static func transfer(_ parts: [TablePart], of tables: [SourceInventory.Table], options: CopyOptions,
                                  progress: ProgressMeter) async throws -> (rows: Int64, bytes: Int64) {
-        let queue = WorkQueue(parts)
-        return try await withThrowingTaskGroup(of: (rows: Int64, bytes: Int64).self) { group in
-            for _ in 0..<max(1, min(options.jobs, parts.count)) {
-                group.addTask {
-                    try await Connection.with(options.source) { source in
-                        try await SnapshotTableLocks.begin(on: source, importing: options.snapshot, locking: locks)
-                        return try await Connection.with(options.target) { target in
-                            // A failed copy is redone from scratch (--clean), so nothing here needs to survive a crash.
-                            try await target.execute("SET synchronous_commit = off")
-                            var moved: (rows: Int64, bytes: Int64) = (0, 0)
-                            while let part = await queue.next() {
-                                try await SnapshotTableLocks.verify(part.table, on: source)
-                                let summary = try await RowSecurityInTheWay.mapping(part.table, on: source) {
-                                    try await PartTransfer.run(part, from: source, to: target, progress: progress)
-                                }
-                                progress.finishedPart(of: part.table.displayName, rows: summary.rows, bytes: summary.bytes)
-                                moved = (moved.rows + summary.rows, moved.bytes + summary.bytes)
-                            }
-                            return moved
-                        }
-                    }
-                }
+        let moved = try await SnapshotSessions.copy(parts, of: tables, from: options.source, snapshot: options.snapshot, jobs: options.jobs,
+                                                    within: { (loop: @escaping @Sendable (Connection) async throws -> [CopySummary]) in
+            try await Connection.with(options.target) { target in
+                try await FanOut.prepareTarget(target)
+                return try await loop(target)
             }
-            return try await group.reduce(into: (0, 0)) { $0 = ($0.rows + $1.rows, $0.bytes + $1.bytes) }
+        }) { part, source, target -> CopySummary in
+            let summary = try await PartTransfer.run(part, from: source, to: target, progress: progress)
+            progress.finishedPart(of: part.table.displayName, rows: summary.rows, bytes: summary.bytes)
+            return summary
         }
+        return moved.reduce(into: (0, 0)) { $0 = ($0.rows + $1.rows, $0.bytes + $1.bytes) }
     }
 }

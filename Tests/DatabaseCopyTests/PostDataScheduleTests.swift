@@ -1,4 +1,4 @@
-@testable import Restoring
+@testable import DatabaseCopy
 import Testing
 
 @Suite struct PostDataStepTests {

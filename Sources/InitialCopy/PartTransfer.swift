@@ -1,7 +1,7 @@
+import DatabaseCopy
 import OperatorErrors
 import PostgresClient
 import ProgressDisplay
-import Snapshotting
 
 /// One part of one table, straight from the active into the passive: COPY TO on one
 /// connection's thread feeds COPY FROM on the other's through a small pipe.

@@ -1,7 +1,6 @@
 import OperatorErrors
 import PostgresClient
 import PostgresTypes
-import Preflight
 
 /// What a database must be before a snapshot or a copy is loaded into it: empty (or emptied,
 /// with `--clean`), and able to create every extension the schema needs.
@@ -19,7 +18,7 @@ public enum TargetPreparation {
                     IF to_regclass('continuity.restores') IS NOT NULL THEN DELETE FROM continuity.restores; END IF;
                 END $$
                 """)
-            if try await NodeFacts.userRelationCount(target) > 0 { try await dropUserSchemas(target) }
+            if try await TargetContents.read(target).userRelations > 0 { try await dropUserSchemas(target) }
             // Publications live outside every schema; a copy or restore brings the source's again.
             for publication in try await target.query("SELECT pubname FROM pg_catalog.pg_publication").rows.compactMap({ $0["pubname"] }) {
                 try await target.execute("DROP PUBLICATION \(quoteIdentifier(publication))")
@@ -41,30 +40,15 @@ public enum TargetPreparation {
         }
     }
 
+    /// Refuses a target that is not empty (`TargetContents`).
     public static func requireEmpty(_ target: Connection) async throws {
-        let relations = try await NodeFacts.userRelationCount(target)
-        guard relations == 0 else {
-            throw Refusal("the target database \(target.dsn.shortDescription) is not empty (\(relations) tables, views or sequences)",
-                          fix: "use an empty database, or pass --clean to drop what is there first")
-        }
-        let outside = try await target.query("""
-            SELECT (SELECT count(*) FROM pg_catalog.pg_largeobject_metadata) AS large_objects,
-                   (SELECT count(*) FROM pg_catalog.pg_publication) AS publications
-            """).rows[0]
-        for (column, what) in [("large_objects", "large objects"), ("publications", "publications")] {
-            let count: Int = try outside.decode(column)
-            guard count == 0 else {
-                throw Refusal("the target database \(target.dsn.shortDescription) is not empty (\(count) \(what))",
-                              fix: "use an empty database, or pass --clean to drop what is there first")
-            }
-        }
+        if let refusal = try await TargetContents.read(target).refusal(target.dsn.shortDescription) { throw refusal }
     }
 
     /// `--clean`: every user schema goes, and `public` comes back as PostgreSQL 15 creates it.
     private static func dropUserSchemas(_ target: Connection) async throws {
         let schemas = try await target.query("""
-            SELECT nspname FROM pg_namespace
-            WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'continuity') AND nspname !~ '^pg_'
+            SELECT n.nspname FROM pg_namespace n WHERE \(UserSchemas.contain())
             """).rows.compactMap { $0["nspname"] }
         for schema in schemas { try await target.execute("DROP SCHEMA \(quoteIdentifier(schema)) CASCADE") }
         try await target.execute("""

@@ -27,7 +27,7 @@ public struct RestoreRecord: Sendable, Equatable {
     /// Records `manifest` as what the target now holds. Stream progress rows go in the same
     /// transaction: they described rows the restore replaced, and a stream resuming from one
     /// would skip the gap between it and the snapshot.
-    static func record(_ manifest: Manifest, store: String, toolVersion: String, on target: Connection) async throws {
+    public static func record(_ manifest: Manifest, store: String, toolVersion: String, on target: Connection) async throws {
         try await target.execute("""
             BEGIN;
             CREATE SCHEMA IF NOT EXISTS continuity;
