@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Checksum", dependencies: ["CCrypto"]),
         // AWS Signature Version 4: pure request signing for the S3 store.
         .target(name: "SigV4", dependencies: ["Checksum"]),
-        // Streaming codecs (gzip, zstd) behind one interface.
+        // Streaming codecs (gzip, zstd, none) behind one interface.
         .target(name: "Compression", dependencies: ["CZlib", "CDeflate", "CZstd", "OperatorErrors"]),
         // Snapshot format v1: the manifest, ids and where each object lives.
         .target(name: "SnapshotFormat", dependencies: ["PostgresTypes", "OperatorErrors", "StoreKeys"]),

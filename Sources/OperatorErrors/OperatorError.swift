@@ -1,4 +1,4 @@
-/// The exit statuses of the command-line contract (DESIGN.md).
+/// The exit statuses of the command-line contract (README, "Exit status, for every command").
 public enum ExitStatus: Int32, Sendable, Codable, Comparable {
     case done = 0
     /// The work failed (a server went away, a query failed, a finding blocks the next step).

@@ -3,8 +3,9 @@ import Logging
 import Synchronization
 
 /// Progress of a long copy (snapshot, restore): bytes move through `advance` from the copy
-/// threads (an atomic add, no hop), tables finish through `finishedTable`. On a terminal one
-/// status line is redrawn twice a second; otherwise each finished table is a log line.
+/// threads (an atomic add, no hop), parts through `finishedPart`, which says when a table is
+/// complete. On a terminal one status line is redrawn twice a second; otherwise each finished
+/// table is a log line.
 public final class ProgressMeter: Sendable {
     private let verb: String
     private let totalBytes: Int64

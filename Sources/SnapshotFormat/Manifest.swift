@@ -1,7 +1,7 @@
 import Foundation
 import PostgresTypes
 
-/// `manifest.json`, snapshot format version 1 (DESIGN.md). Written last: a snapshot without
+/// `manifest.json`, snapshot format version 1 (see the README). Written last: a snapshot without
 /// it does not exist. Everything restore and verify need is here; nothing secret is.
 public struct Manifest: Codable, Equatable, Sendable {
     public static let currentFormatVersion = 1

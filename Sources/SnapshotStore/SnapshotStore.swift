@@ -1,7 +1,7 @@
 import OperatorErrors
 import StoreKeys
 
-/// Where snapshots live. One small interface, one driver per backend (file now, S3 next);
+/// Where snapshots live. One small interface, one driver per backend (`FileStore`, `S3Store`);
 /// commands never know which one they hold.
 ///
 /// The calls block: they are made from threads that may block (a connection's own thread

@@ -5,7 +5,7 @@ import PostgresClient
 import PostgresTypes
 
 /// Where a stream into this passive starts, decided before anything is created on the active.
-/// A stream starts exactly where the passive's data ends (DESIGN.md, Stream): its progress
+/// A stream starts exactly where the passive's data ends (README, Stream): its progress
 /// row, the slot the snapshot it was restored from kept (`snapshot --slot`), or `--init copy`.
 /// A slot made at "now" for a passive that holds data would skip every write between its data
 /// and now, silently, so that happens only when the operator says the passive is in sync.

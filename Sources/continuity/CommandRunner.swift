@@ -113,5 +113,5 @@ struct NotBuiltYet: OperatorError {
     let command: String
     var status: ExitStatus { .failed }
     var problem: String { "continuity \(command) is not built yet" }
-    var fix: String? { "this release supports `continuity check`; see the README for what is available" }
+    var fix: String? { "this release has check, snapshot, restore, snapshots and stream; see the README for what is available" }
 }

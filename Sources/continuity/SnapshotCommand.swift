@@ -16,10 +16,10 @@ struct Snapshot: AsyncParsableCommand {
 
     @OptionGroup var common: CommonOptions
     @Option(help: ArgumentHelp("The node to snapshot.", valueName: "dsn")) var source: String?
-    @Option(help: ArgumentHelp("file:///dir (s3://bucket/prefix?endpoint=…&region=… is not built yet)", valueName: "url")) var store: String?
+    @Option(help: ArgumentHelp("file:///dir or s3://bucket/prefix?endpoint=…&region=…", valueName: "url")) var store: String?
     @Option(help: ArgumentHelp("The stack the snapshot belongs to.", valueName: "name")) var stack: String?
     @Option(help: "Parallel connections (default: the number of cores).") var jobs: Int?
-    @Option(help: ArgumentHelp("gzip[:LEVEL] (default gzip:1) or none.", valueName: "codec")) var compression: String?
+    @Option(help: ArgumentHelp("gzip[:LEVEL 1-9] (default gzip:1), zstd[:LEVEL 1-19] (default zstd:1) or none.", valueName: "codec")) var compression: String?
     @Option(help: ArgumentHelp("Stop writes first and leave them stopped: readonly, pgbouncer or none (default).", valueName: "fence")) var fence: String?
     @Option(help: ArgumentHelp("PgBouncer's admin console, for --fence pgbouncer.", valueName: "dsn")) var pgbouncerAdmin: String?
     // Flag only, never the config file's `slot` (the stream's): a snapshot scheduled from the

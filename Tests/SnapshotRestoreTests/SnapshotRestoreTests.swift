@@ -16,7 +16,7 @@ import TestSupport
 @Suite struct SnapshotRestoreTests {
     static let logger = Logger(label: "test")
 
-    /// The manifest's LSN is the snapshot's exact point in the WAL (DESIGN: a snapshot plus the
+    /// The manifest's LSN is the snapshot's exact point in the WAL (the contract: a snapshot plus the
     /// stream from that LSN loses and repeats nothing). A witness slot made first sees every
     /// commit of a writer running through the snapshot: those before the LSN are in it, none after.
     @Test func theManifestLSNSplitsCommitsExactly() async throws {
