@@ -3,12 +3,6 @@ import PgOutput
 import PostgresClient
 import PostgresTypes
 
-/// One change from the stream as SQL for the passive: text and text parameters (nil = NULL).
-public struct ChangeStatement: Equatable, Sendable {
-    public let sql: String
-    public let parameters: [String?]
-}
-
 /// A change the passive cannot apply as sent. The stream stops before anything after it
 /// commits, and stops there again on every re-run, until the passive is re-initialised.
 public struct UnappliableChange: OperatorError, Equatable {
@@ -81,7 +75,7 @@ public enum ChangeSQL {
         let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
         let statement = values.isEmpty ? "INSERT INTO \(name(relation)) DEFAULT VALUES"
             : "INSERT INTO \(name(relation)) (\(columns)) OVERRIDING SYSTEM VALUE VALUES (\(placeholders))"
-        return ChangeStatement(sql: RowCountGuard.guarded(statement, expected: "1", table: display(relation)), parameters: values.map(\.value))
+        return ChangeStatement(sql: RowCountGuard.guarded(statement, expected: "1", table: display(relation)), parameters: values.map(\.value), rows: 1)
     }
 
     /// The passive's GENERATED ALWAYS identity columns (`shape.alwaysIdentity`) cannot be SET:
@@ -106,7 +100,7 @@ public enum ChangeSQL {
         let sql = assigned.isEmpty
             ? RowCountGuard.check(from: "ONLY \(name(relation)) WHERE \(condition)", expected: "1", table: display(relation))
             : RowCountGuard.guarded("UPDATE ONLY \(name(relation)) SET \(assignments) WHERE \(condition)", expected: "1", table: display(relation))
-        return ChangeStatement(sql: sql, parameters: parameters)
+        return ChangeStatement(sql: sql, parameters: parameters, rows: 1)
     }
 
     /// The old values the stream told: every column of a FULL old row but unchanged TOAST, or
@@ -135,19 +129,19 @@ public enum ChangeSQL {
         return ChangeStatement(sql: RowCountGuard.guarded(
             "INSERT INTO \(name(relation)) (\(columns)) OVERRIDING SYSTEM VALUE SELECT \(values.joined(separator: ", ")) FROM old",
             expected: "1", table: display(relation), before: "old AS (DELETE FROM ONLY \(name(relation)) WHERE \(condition) RETURNING *)"),
-            parameters: parameters)
+            parameters: parameters, rows: 1)
     }
 
     public static func delete(_ delete: Delete, from relation: Relation, shape: TableShape) throws(UnappliableChange) -> ChangeStatement {
         var parameters: [String?] = []
         let condition = try rowCondition(relation, shape: shape, key: delete.oldKey, old: delete.old, new: nil, parameters: &parameters)
         return ChangeStatement(sql: RowCountGuard.guarded("DELETE FROM ONLY \(name(relation)) WHERE \(condition)", expected: "1", table: display(relation)),
-                               parameters: parameters)
+                               parameters: parameters, rows: 1)
     }
 
     public static func truncate(_ truncate: Truncate, relations: [Relation]) -> ChangeStatement {
         let options = (truncate.restartIdentity ? " RESTART IDENTITY" : "") + (truncate.cascade ? " CASCADE" : "")
-        return ChangeStatement(sql: "TRUNCATE \(relations.map { "ONLY \(name($0))" }.joined(separator: ", "))\(options)", parameters: [])
+        return ChangeStatement(sql: "TRUNCATE \(relations.map { "ONLY \(name($0))" }.joined(separator: ", "))\(options)", parameters: [], rows: nil)
     }
 
     struct ColumnValue {

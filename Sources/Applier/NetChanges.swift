@@ -118,17 +118,10 @@ public struct NetChanges {
         return true
     }
 
-    /// A statement and the number of rows it must change.
-    public struct Statement: Equatable, Sendable {
-        public let sql: String
-        public let parameters: [String?]
-        public let rows: Int
-    }
-
     /// Deletes first (so a replaced row's key and unique values are free), then updates, then
     /// inserts. Each must change exactly as many rows as it carries (`RowCountGuard`, counted
     /// from the first array); updates with nothing to assign check that their rows are there.
-    public func statements() -> [Statement] {
+    public func statements() -> [ChangeStatement] {
         var deletes: [RowKey] = [], inserts = self.inserts
         var updates: [[Bool]: [[Slot]]] = [:], updateShapes: [[Bool]] = []
         var seen = Set<RowKey>()
@@ -146,7 +139,7 @@ public struct NetChanges {
                 updates[shape, default: []].append(row)
             }
         }
-        var statements: [Statement] = []
+        var statements: [ChangeStatement] = []
         if !deletes.isEmpty { statements.append(deleteStatement(deletes)) }
         for shape in updateShapes { statements.append(updateStatement(updates[shape]!, shape: shape)) }
         if !inserts.isEmpty { statements.append(insertStatement(inserts)) }
@@ -157,14 +150,14 @@ public struct NetChanges {
         !relation.columns[index].isKey && !shape.alwaysIdentity.contains(relation.columns[index].name)
     }
 
-    private func deleteStatement(_ keys: [RowKey]) -> Statement {
+    private func deleteStatement(_ keys: [RowKey]) -> ChangeStatement {
         let keyColumns = keyIndexes
         let arrays = keyColumns.indices.map { position in keys.map { $0.values[position] } }
-        return Statement(sql: guarded("DELETE FROM ONLY \(table) t USING \(unnest(arrays.count)) WHERE \(keyMatch(keyColumns))"),
+        return ChangeStatement(sql: guarded("DELETE FROM ONLY \(table) t USING \(unnest(arrays.count)) WHERE \(keyMatch(keyColumns))"),
                          parameters: arrays.map(Self.arrayLiteral), rows: keys.count)
     }
 
-    private func updateStatement(_ rows: [[Slot]], shape: [Bool]) -> Statement {
+    private func updateStatement(_ rows: [[Slot]], shape: [Bool]) -> ChangeStatement {
         let keyColumns = keyIndexes, assigned = shape.indices.filter { shape[$0] }
         let columns = keyColumns + assigned
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
@@ -172,20 +165,20 @@ public struct NetChanges {
         let match = keyMatch(keyColumns)
         guard !assigned.isEmpty else {
             // Nothing to write (key or unchanged TOAST columns only): the rows must still be there.
-            return Statement(sql: RowCountGuard.check(from: "ONLY \(table) t, \(unnest(arrays.count)) WHERE \(match)",
+            return ChangeStatement(sql: RowCountGuard.check(from: "ONLY \(table) t, \(unnest(arrays.count)) WHERE \(match)",
                                                       expected: "cardinality($1::text[])", table: display),
                              parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
         }
-        return Statement(sql: guarded("UPDATE ONLY \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)"),
+        return ChangeStatement(sql: guarded("UPDATE ONLY \(table) t SET \(set) FROM \(unnest(arrays.count)) WHERE \(match)"),
                          parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
     }
 
-    private func insertStatement(_ rows: [[Slot]]) -> Statement {
+    private func insertStatement(_ rows: [[Slot]]) -> ChangeStatement {
         let columns = relation.columns.indices
         let arrays = columns.map { index in rows.map { Self.value($0[index]) } }
         let names = columns.map(column).joined(separator: ", ")
         let values = columns.map { "v.a\($0 + 1)::\(cast($0))" }.joined(separator: ", ")
-        return Statement(sql: guarded("INSERT INTO \(table) (\(names)) OVERRIDING SYSTEM VALUE SELECT \(values) FROM \(unnest(arrays.count))"),
+        return ChangeStatement(sql: guarded("INSERT INTO \(table) (\(names)) OVERRIDING SYSTEM VALUE SELECT \(values) FROM \(unnest(arrays.count))"),
                          parameters: arrays.map(Self.arrayLiteral), rows: rows.count)
     }
 

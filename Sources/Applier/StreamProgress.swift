@@ -85,10 +85,10 @@ public struct StreamProgress: Sendable, Equatable {
 }
 
 /// Changes per second over the last ten seconds or so, from cumulative counts.
-final class RateWindow {
+struct RateWindow {
     private var samples: [(at: ContinuousClock.Instant, total: Int64)] = []
 
-    func record(changes total: Int64, at now: ContinuousClock.Instant = .now) -> Double {
+    mutating func record(changes total: Int64, at now: ContinuousClock.Instant) -> Double {
         samples.append((now, total))
         samples.removeAll { now - $0.at > .seconds(10) }
         guard let first = samples.first, now > first.at else { return 0 }

@@ -13,7 +13,8 @@ import PostgresTypes
 /// to apply, so the slot keeps advancing and WAL does not pile up on an idle active. That
 /// position is recorded in the progress row before it is reported (at most once a second):
 /// the slot is then never past the passive's progress, so a slot that is must have been
-/// followed by someone else, and the next run refuses it (`StreamStart`).
+/// followed by someone else, and the next run refuses it (`StreamStart`). When to commit,
+/// record and report is decided by `SessionTiming`.
 struct StreamSession {
     let options: StreamOptions
     let target: LSN?
@@ -54,14 +55,11 @@ struct StreamSession {
 
     private func follow(_ replication: Connection, applier: StreamApplier, sequences: SequenceSync,
                         totals: StreamTotals) async throws -> End {
-        var lastIdleRecord = ContinuousClock.now - .seconds(60)
-        var lastStatus = ContinuousClock.now
-        var reported = LSN.zero
-        var lastSequenceSync = ContinuousClock.now - .seconds(60)
+        var timing = SessionTiming()
         while true {
-            if ContinuousClock.now - lastSequenceSync > .seconds(5) {
+            if timing.sequencesDue() {
                 try await sequences.run()
-                lastSequenceSync = ContinuousClock.now
+                timing.sequencesSynced()
             }
             if Task.isCancelled {
                 // Asked to stop (SIGTERM): commit what is whole, roll back a half-received transaction.
@@ -87,35 +85,28 @@ struct StreamSession {
                 }
             }
             try await applier.apply(messages)
-            // Nothing more waiting: commit the group now. A short batch may only mean the
-            // socket ran dry for a moment while a backlog drains: commit once the group has
-            // been open 50 ms, so a catch-up commits in large groups and a trickle promptly.
-            // Either way wait for the answer (a round trip), so the commit is reported now.
-            if frames.isEmpty {
+            switch SessionTiming.groupEnd(received: frames.count, limit: Self.framesPerBatch) {
+            case .commit:
                 try await applier.endGroup()
                 try await applier.drain()
-            } else if frames.count < Self.framesPerBatch {
-                try await applier.endGroup(ifOpenFor: .milliseconds(50))
+            case .commitIfOpenFor(let age):
+                try await applier.endGroup(ifOpenFor: age)
                 try await applier.drain()
+            case .keepOpen:
+                break
             }
             let (applied, idle) = (await applier.appliedLSN, await applier.isIdle)
-            if idle, let keepalivePosition, keepalivePosition > applied,
-               target.map({ keepalivePosition >= $0 }) == true || ContinuousClock.now - lastIdleRecord >= .seconds(1) {
-                try await applier.recordIdle(at: keepalivePosition)
-                lastIdleRecord = ContinuousClock.now
+            if let position = timing.idlePosition(idle: idle, keepalive: keepalivePosition, applied: applied, target: target) {
+                try await applier.recordIdle(at: position)
+                timing.idleRecorded()
             }
             let flushed = await applier.appliedLSN
-            // Nothing arrived: ask for a keepalive now rather than in wal_sender_timeout/2, so an
-            // idle stream learns the server's position (and --until sees it) at once. A new
-            // commit is reported within 20 ms, so the active's replay lag is the real one.
             let quiet = frames.isEmpty
-            let sinceStatus = ContinuousClock.now - lastStatus
-            if replyRequested || quiet || sinceStatus > .seconds(1) || (flushed > reported && sinceStatus > .milliseconds(20)) {
+            if timing.statusDue(replyRequested: replyRequested, quiet: quiet, flushed: flushed) {
                 try await replication.sendStandbyStatus(StandbyStatusUpdate(
                     written: flushed, flushed: flushed, applied: flushed,
                     clock: StandbyStatusUpdate.clock(unixSeconds: Date().timeIntervalSince1970), replyRequested: quiet))
-                lastStatus = ContinuousClock.now
-                reported = flushed
+                timing.statusSent(flushed: flushed)
             }
             // Everything up to the target is committed; what came after it commits too if whole.
             if let target, flushed >= target {
