@@ -10,7 +10,8 @@ now() { date +%s.%N; }
 
 # bench_start: installs what is missing, starts the test bed (and stops it on exit if it was not
 # running before), builds continuity for release. Sets work (a scratch directory removed on
-# exit) and continuity (the binary).
+# exit) and continuity (the binary; CONTINUITY_BENCH_BINARY names another build instead, for an
+# A/B run against an older commit on the same data and test bed).
 bench_start() {
     scripts/install-deps
     stop_testbed=false
@@ -18,8 +19,12 @@ bench_start() {
     work=$(mktemp -d /tmp/continuity-bench.XXXXXX)
     trap bench_cleanup EXIT
     eval "$(scripts/testbed up)"
-    swift build -c release --product continuity >&2
-    continuity=$(swift build -c release --show-bin-path)/continuity
+    if [ -n "${CONTINUITY_BENCH_BINARY:-}" ]; then
+        continuity=$CONTINUITY_BENCH_BINARY
+    else
+        swift build -c release --product continuity >&2
+        continuity=$(swift build -c release --show-bin-path)/continuity
+    fi
 }
 bench_cleanup() { rm -rf "$work"; if $stop_testbed; then scripts/testbed down; fi; }
 
