@@ -7,14 +7,15 @@ import PostgresClient
 /// copy (parts from the active into the passive) differ only in what a worker opens and does.
 /// The first error stops the lot.
 public enum FanOut {
-    /// Runs `worker` on up to `workers` tasks (never more than there are items; none when there
-    /// are none), each with `next`, which hands out `items` in order; returns each worker's output.
+    /// Runs `worker` on up to `workers` tasks (at least one, never more than there are items; none
+    /// when there are none), each with `next`, which hands out `items` in order; returns each
+    /// worker's output.
     public static func run<Item: Sendable, Output: Sendable>(
         _ items: [Item], workers: Int,
         _ worker: @escaping @Sendable (_ next: @escaping @Sendable () async -> Item?) async throws -> Output
     ) async throws -> [Output] {
         let queue = WorkQueue(items)
-        return try await run(workers: min(workers, items.count)) { try await worker { await queue.next() } }
+        return try await run(workers: min(max(workers, 1), items.count)) { try await worker { await queue.next() } }
     }
 
     /// Runs `worker` on `workers` tasks (none if 0) side by side; returns what each returned.

@@ -65,12 +65,14 @@ struct RelationKey: Hashable, Sendable {
     /// [ONLY] schema.table …`, as pg_dump writes them (always schema-qualified).
     init?(lockedBy sql: String) {
         let pattern = #/(?:CREATE (?:UNIQUE )?INDEX (?:"(?:[^"]|"")+"|[^\s"(]+) ON |ALTER TABLE )(?:ONLY )?("(?:[^"]|"")+"|[^\s."(]+)\.("(?:[^"]|"")+"|[^\s."(;]+)/#
-        guard let match = sql.prefixMatch(of: pattern) else { return nil }
+        // Scalar semantics: a quote followed by a combining mark is one Character with it.
+        guard let match = sql.prefixMatch(of: pattern.matchingSemantics(.unicodeScalar)) else { return nil }
         self.init(schema: Self.unquoted(match.output.1), name: Self.unquoted(match.output.2))
     }
 
     private static func unquoted<S: StringProtocol>(_ identifier: S) -> String {
-        guard identifier.hasPrefix("\""), identifier.hasSuffix("\""), identifier.count >= 2 else { return String(identifier) }
-        return identifier.dropFirst().dropLast().replacingOccurrences(of: "\"\"", with: "\"")
+        let scalars = identifier.unicodeScalars
+        guard scalars.count >= 2, scalars.first == "\"", scalars.last == "\"" else { return String(identifier) }
+        return String(String.UnicodeScalarView(scalars.dropFirst().dropLast())).replacingScalars("\"\"", with: "\"")
     }
 }

@@ -43,14 +43,20 @@ public enum SchemaDump {
         ])
         var environment = connection.environment
         environment["PGAPPNAME"] = "continuity-pg_dump"
-        let process = try ChildProcess(executable: executable.path, arguments: arguments, environment: environment,
+        let process: ChildProcess
+        do {
+            process = try ChildProcess(executable: executable.path, arguments: arguments, environment: environment,
                                        standardOutput: .pipe, standardError: .capture)
+        } catch {
+            throw Failure("\(error)", fix: "install the PostgreSQL client programs (pg_dump) or put them on PATH")
+        }
         do {
             while let chunk = try process.standardOutput?.read(upToCount: 1 << 16), !chunk.isEmpty {
                 try chunk.withUnsafeBytes(sink)
             }
         } catch {
-            process.signal(SIGTERM)
+            // pg_dump only reads under the exported snapshot: nothing of its own to clean up.
+            process.signal(SIGKILL)
             process.waitForExit()
             throw error
         }

@@ -1,4 +1,5 @@
 import OperatorErrors
+import PostgresTypes
 import SnapshotFormat
 import SnapshotObjects
 import SnapshotStore
@@ -65,9 +66,12 @@ public struct SchemaScript: Sendable {
     /// The extensions the script creates (`CREATE EXTENSION IF NOT EXISTS name …`).
     public var extensions: [String] {
         sql.split(separator: "\n").compactMap { line in
-            guard let match = line.firstMatch(of: #/^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s;]+)/#) else { return nil }
+            let pattern = #/^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s;]+)/#.matchingSemantics(.unicodeScalar)
+            guard let match = line.firstMatch(of: pattern) else { return nil }
             let name = String(match.1)
-            return name.hasPrefix("\"") ? String(name.dropFirst().dropLast()).replacingOccurrences(of: "\"\"", with: "\"") : name
+            let scalars = name.unicodeScalars
+            guard scalars.count >= 2, scalars.first == "\"" else { return name }
+            return String(String.UnicodeScalarView(scalars.dropFirst().dropLast())).replacingScalars("\"\"", with: "\"")
         }
     }
 }

@@ -32,6 +32,8 @@ public final class ChildProcess: Sendable {
     private let captureDone = DispatchSemaphore(value: 0)
 
     private struct State {
+        /// Set as soon as waitpid returned: the pid may then belong to another process.
+        var reaped = false
         var status: Int32?
         var captured: [Int32: Data] = [:]
         var waiters: [CheckedContinuation<Int32, Never>] = []
@@ -42,6 +44,7 @@ public final class ChildProcess: Sendable {
     /// ignores or blocks, such as SIGTERM while it handles it itself), and no other descriptor.
     public init(executable: String, arguments: [String], environment: [String: String],
                 standardOutput: Output = .discard, standardError: Output = .discard) throws {
+        Self.reapOurOwnChildren
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -102,13 +105,18 @@ public final class ChildProcess: Sendable {
         startReaper(captures: capturing.count)
     }
 
-    /// Exit code, or 128 + the signal's number for a child a signal ended (as shells report it).
+    /// With SIGCHLD ignored (a parent can leave it so across exec) the kernel reaps children
+    /// itself and waitpid cannot tell how one ended; continuity never wants that.
+    private static let reapOurOwnChildren: Void = cspawn_default_sigchld_if_ignored()
+
+    /// Exit code, or 128 + the signal's number for a child a signal ended (as shells report it),
+    /// or -1 when how it ended could not be learnt (never taken for success).
     public var exitStatus: Int32? { state.withLock { $0.status } }
 
-    public var isRunning: Bool { exitStatus == nil }
+    public var isRunning: Bool { state.withLock { !$0.reaped } }
 
     public func signal(_ number: Int32) {
-        if isRunning { kill(pid, number) }
+        state.withLock { if !$0.reaped { kill(pid, number) } }
     }
 
     /// Blocks until the child has exited (and what it wrote is captured): only off the cooperative pool.
@@ -138,9 +146,11 @@ public final class ChildProcess: Sendable {
     private func startReaper(captures: Int) {
         Thread { [self] in
             var raw: Int32 = 0
-            while waitpid(pid, &raw, 0) == -1, errno == EINTR {}
+            var waited = waitpid(pid, &raw, 0)
+            while waited == -1, errno == EINTR { waited = waitpid(pid, &raw, 0) }
+            state.withLock { $0.reaped = true }
             let signalled = raw & 0x7f
-            let status = signalled == 0 ? (raw >> 8) & 0xff : 128 + signalled
+            let status = waited == -1 ? -1 : signalled == 0 ? (raw >> 8) & 0xff : 128 + signalled
             // Captures first: `exited()` promises what the child wrote is all there.
             for _ in 0..<captures { captureDone.wait() }
             let waiters = state.withLock { state in

@@ -1,6 +1,7 @@
-import Foundation
 import CLibPQ
+import Foundation
 import OperatorErrors
+import PostgresTypes
 
 /// A libpq connection string or URI, validated by libpq itself.
 ///
@@ -81,9 +82,10 @@ public struct ConnectionString: Sendable, CustomStringConvertible, Equatable {
     }
 
     private static func quote(_ value: String) -> String {
-        let safe = !value.isEmpty && value.allSatisfy { $0 != " " && $0 != "'" && $0 != "\\" && $0 != "=" }
+        // Scalar by scalar: a quote followed by a combining mark is one Character with it.
+        let safe = !value.isEmpty && value.unicodeScalars.allSatisfy { $0 != " " && $0 != "'" && $0 != "\\" && $0 != "=" }
         if safe { return value }
-        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        let escaped = value.replacingScalars("\\", with: "\\\\").replacingScalars("'", with: "\\'")
         return "'\(escaped)'"
     }
 }

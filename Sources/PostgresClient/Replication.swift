@@ -50,7 +50,7 @@ extension Connection {
     public func startLogicalReplication(slot: String, from lsn: LSN, options: [(String, String)]) throws {
         try Self.requireSlotName(slot)
         let conn = try requireHandle()
-        let list = options.map { "\($0.0) '\($0.1.replacingOccurrences(of: "'", with: "''"))'" }.joined(separator: ", ")
+        let list = options.map { "\($0.0) '\($0.1.replacingScalars("'", with: "''"))'" }.joined(separator: ", ")
         let sql = "START_REPLICATION SLOT \(slot) LOGICAL \(lsn)" + (list.isEmpty ? "" : " (\(list))")
         let result = PQexec(conn, sql)
         defer { PQclear(result) }

@@ -1,4 +1,5 @@
 import OperatorErrors
+import PostgresTypes
 
 /// The settings every data session runs with, whatever postgresql.conf, `ALTER DATABASE … SET`
 /// or `ALTER ROLE … SET` say: values travel between servers as text (COPY, the walsender's
@@ -67,7 +68,7 @@ public enum SessionSettings {
 
     /// In `options` a space separates arguments unless a backslash escapes it.
     private static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: " ", with: "\\ ")
+        value.replacingScalars("\\", with: "\\\\").replacingScalars(" ", with: "\\ ")
     }
 
     /// One query reading every setting back, in `fixed`'s order.
