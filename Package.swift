@@ -115,34 +115,60 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Test bed access shared by the integration tests.
-        .target(name: "TestSupport", dependencies: ["PostgresClient", "PostgresTypes", "Parallelism"], path: "Tests/TestSupport"),
-        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTypes", "PgOutput", "TestSupport"]),
-        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Parallelism"]),
+        // Tests mirror the source targets. `<Module>Tests` holds only server-free tests of `<Module>`: no test-bed
+        // access, seconds to run. `<Module>IntegrationTests` holds the tests of `<Module>` that need the test bed
+        // (`scripts/testbed up`). `swift test --skip IntegrationTests` runs every server-free test,
+        // `swift test --filter IntegrationTests` the rest. A module without tests of a kind has no target for it.
+        // (ApplierTests and StreamingTests still mix both kinds, until they are split.)
+
+        // Helpers shared by several test targets: test bed access, per-test databases, running the binary.
+        .target(name: "TestSupport", dependencies: ["PostgresClient", "PostgresTypes", "Parallelism", "SnapshotStore"], path: "Tests/TestSupport"),
+        // The contract every store driver meets, run by each driver's suite.
+        .target(name: "StoreContract", dependencies: ["SnapshotStore", "StoreKeys"], path: "Tests/StoreContract"),
+
+        // Server-free unit tests.
+        .testTarget(name: "PostgresTypesTests", dependencies: ["PostgresTypes"]),
         .testTarget(name: "ParallelismTests", dependencies: ["Parallelism"]),
         .testTarget(name: "ChecksumTests", dependencies: ["Checksum"]),
+        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
+        .testTarget(name: "CompressionTests", dependencies: ["Compression", "Parallelism"]),
+        .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat", "PostgresTypes"]),
+        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresTypes", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
+        .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTypes"]),
+        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "StoreContract"]),
+        .testTarget(name: "FencingTests", dependencies: ["Fencing", "OperatorErrors"]),
+        .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
+        .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
+        .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
+
+        // Integration tests, against the test bed.
+        .testTarget(name: "PostgresClientIntegrationTests", dependencies: ["PostgresClient", "PostgresTypes", "PgOutput", "TestSupport"]),
+        .testTarget(name: "SnapshotStoreIntegrationTests", dependencies: ["SnapshotStore", "StoreContract", "SigV4", "TestSupport", "Parallelism"]),
+        .testTarget(name: "FencingIntegrationTests", dependencies: [
+            "Fencing", "Snapshotting", "PostgresClient", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "SnapshotCatalogIntegrationTests", dependencies: [
+            "SnapshotCatalog", "SnapshotFormat", "SnapshotStore", "Snapshotting", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
+        .testTarget(name: "DatabaseCopyIntegrationTests", dependencies: ["DatabaseCopy", "PostgresClient", "TestSupport"]),
+        .testTarget(name: "PreflightIntegrationTests", dependencies: ["Preflight", "PostgresClient", "OperatorErrors", "TestSupport"]),
+        .testTarget(name: "SnapshottingIntegrationTests", dependencies: [
+            "Snapshotting", "DatabaseCopy", "PostgresClient", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
+        .testTarget(name: "RestoringIntegrationTests", dependencies: [
+            "Restoring", "Snapshotting", "DatabaseCopy", "SnapshotObjects", "SnapshotStore", "SnapshotFormat", "Compression", "PostgresClient",
+            "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "StreamingTests", dependencies: [
             "Streaming", "PostgresClient", "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
             "DatabaseCopy", "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),
-        .testTarget(name: "SigV4Tests", dependencies: ["SigV4", "Checksum"]),
-        .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat", "PostgresTypes"]),
-        .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "StoreKeys", "SigV4", "TestSupport", "Parallelism"]),
-        .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
-        .testTarget(name: "PreflightTests", dependencies: ["Preflight", "TestSupport"]),
-        .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
-        .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
-        .testTarget(name: "SnapshotRestoreTests", dependencies: [
-            "DatabaseCopy", "SnapshotObjects",
-            "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "SnapshotStore", "SnapshotFormat", "Compression", "TestSupport", "OperatorErrors",
-            "PostgresTypes",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "continuity"]),
+        // The `continuity` executable, run as an operator would.
+        .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
-        .testTarget(name: "DifferentialTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
+        .testTarget(name: "DifferentialIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]
 )

@@ -1,6 +1,6 @@
 import Foundation
 import PgOutput
-import PostgresClient
+import PostgresTypes
 import Testing
 import TestSupport
 

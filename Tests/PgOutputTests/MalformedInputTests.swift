@@ -1,5 +1,4 @@
 @testable import PgOutput
-import PostgresClient
 import PostgresTypes
 import Testing
 

@@ -2,6 +2,7 @@ import Foundation
 import Parallelism
 import SigV4
 @testable import SnapshotStore
+import StoreContract
 import Testing
 import TestSupport
 

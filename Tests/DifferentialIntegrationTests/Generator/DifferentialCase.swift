@@ -88,7 +88,7 @@ struct DifferentialCase: Sendable {
         return """
             -- continuity differential test: seed \(seed), size \(size.name), \(tables.count) tables, \(workload.count) transactions
             -- re-run just this case:
-            --   CONTINUITY_DIFF_SEED=\(seed) CONTINUITY_DIFF_SIZE=\(size.name)\(exclusions) swift test --filter DifferentialTests
+            --   CONTINUITY_DIFF_SEED=\(seed) CONTINUITY_DIFF_SIZE=\(size.name)\(exclusions) swift test --filter DifferentialIntegrationTests
             -- features: \(features.map(\.rawValue).sorted().joined(separator: ", "))
             -- database settings (ALTER DATABASE … SET): source: \(sourceSettings)
             --   stream target: \(streamTargetSettings)

@@ -1,7 +1,6 @@
 import Fencing
 import Foundation
 import Logging
-import OperatorErrors
 import PostgresClient
 import Snapshotting
 import Testing
@@ -52,13 +51,5 @@ import TestSupport
             try await withConnection(admin, fixingSettings: false) { try await $0.execute("RESUME \"\(database)\"") }
             #expect(try await held.value == 1)
         }
-    }
-
-    @Test func parsesTheFenceOption() throws {
-        #expect(try Fence(parsing: "none", pgbouncerAdmin: nil) == Fence.none)
-        #expect(try Fence(parsing: "readonly", pgbouncerAdmin: nil) == .readonly)
-        let missing = #expect(throws: UsageError.self) { try Fence(parsing: "pgbouncer", pgbouncerAdmin: nil) }
-        #expect(missing?.problem.contains("admin console") == true)
-        #expect(throws: UsageError.self) { try Fence(parsing: "dns", pgbouncerAdmin: nil) }
     }
 }

@@ -1,6 +1,5 @@
 import DatabaseCopy
 import PostgresClient
-import Snapshotting
 import Testing
 import TestSupport
 
