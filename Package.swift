@@ -119,12 +119,13 @@ let package = Package(
         // access, seconds to run. `<Module>IntegrationTests` holds the tests of `<Module>` that need the test bed
         // (`scripts/testbed up`). `swift test --skip IntegrationTests` runs every server-free test,
         // `swift test --filter IntegrationTests` the rest. A module without tests of a kind has no target for it.
-        // (ApplierTests and StreamingTests still mix both kinds, until they are split.)
 
         // Helpers shared by several test targets: test bed access, per-test databases, running the binary.
         .target(name: "TestSupport", dependencies: ["PostgresClient", "PostgresTypes", "Parallelism", "SnapshotStore"], path: "Tests/TestSupport"),
         // The contract every store driver meets, run by each driver's suite.
         .target(name: "StoreContract", dependencies: ["SnapshotStore", "StoreKeys"], path: "Tests/StoreContract"),
+        // The captured changes and a folding fixture, shared by ApplierTests and ApplierIntegrationTests.
+        .target(name: "ApplierFixtures", dependencies: ["Applier", "PgOutput", "TestSupport"], path: "Tests/ApplierFixtures"),
 
         // Server-free unit tests.
         .testTarget(name: "PostgresTypesTests", dependencies: ["PostgresTypes"]),
@@ -142,6 +143,8 @@ let package = Package(
         .testTarget(name: "SnapshotCatalogTests", dependencies: ["SnapshotCatalog", "SnapshotFormat", "SnapshotStore"]),
         .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
+        .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.
         .testTarget(name: "PostgresClientIntegrationTests", dependencies: ["PostgresClient", "PostgresTypes", "PgOutput", "TestSupport"]),
@@ -152,7 +155,9 @@ let package = Package(
         .testTarget(name: "SnapshotCatalogIntegrationTests", dependencies: [
             "SnapshotCatalog", "SnapshotFormat", "SnapshotStore", "Snapshotting", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "ApplierTests", dependencies: ["Applier", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
+        .testTarget(name: "ApplierIntegrationTests", dependencies: [
+            "Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport",
+        ]),
         .testTarget(name: "DatabaseCopyIntegrationTests", dependencies: ["DatabaseCopy", "PostgresClient", "TestSupport"]),
         .testTarget(name: "PreflightIntegrationTests", dependencies: ["Preflight", "PostgresClient", "OperatorErrors", "TestSupport"]),
         .testTarget(name: "SnapshottingIntegrationTests", dependencies: [
@@ -162,7 +167,7 @@ let package = Package(
             "Restoring", "Snapshotting", "DatabaseCopy", "SnapshotObjects", "SnapshotStore", "SnapshotFormat", "Compression", "PostgresClient",
             "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "StreamingTests", dependencies: [
+        .testTarget(name: "StreamingIntegrationTests", dependencies: [
             "Streaming", "PostgresClient", "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
             "DatabaseCopy", "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),

@@ -1,7 +1,8 @@
 @testable import Applier
+import ApplierFixtures
 @testable import PgOutput
-import PostgresTypes
 import PostgresClient
+import PostgresTypes
 import Testing
 
 /// The apply rules with no server: messages in (captured ones, and ones built with PgOutput's
@@ -11,7 +12,7 @@ import Testing
     /// (nothing otherwise) and describes every table as `shape` says.
     struct Passive {
         var machine: ApplyStateMachine
-        var shape: (Relation) -> TableShape = ChangeSQLTests.shape
+        var shape: (Relation) -> TableShape = CapturedChanges.shape
         /// What was done, in order: "send N" (statements), "collect", "discard", "describe NAME", "rollback".
         var log: [String] = []
         var sent: [PipelineBatch] = []
@@ -80,7 +81,7 @@ import Testing
         }
     }
 
-    static let transaction = StreamApplierTests.transaction
+    static let transaction = CapturedChanges.transaction
     static var end: LSN {
         guard case .commit(let commit) = transaction.last else { return .zero }
         return commit.endLSN

@@ -1,6 +1,6 @@
 @testable import Applier
-import PostgresTypes
 import PostgresClient
+import PostgresTypes
 import Testing
 
 @Suite struct PipelineBatcherTests {

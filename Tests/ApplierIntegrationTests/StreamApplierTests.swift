@@ -1,17 +1,15 @@
 import Applier
+import ApplierFixtures
 @testable import PgOutput
 import PostgresClient
 import PostgresTypes
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct StreamApplierTests {
     static let schema = CapturedWorkload.schema
 
-    /// The captured transaction without its final TRUNCATE, so there are rows to compare.
-    static var transaction: [PgOutputMessage] {
-        ChangeSQLTests.messages.filter { if case .truncate = $0 { false } else { true } }
-    }
+    static var transaction: [PgOutputMessage] { CapturedChanges.transaction }
 
     static func rows(_ connection: Connection) async throws -> [[String?]] {
         try await connection.query("SELECT id::text, note, length(big)::text, feeling::text FROM items ORDER BY id").rows.map(\.values)
