@@ -35,7 +35,7 @@ measure() {
     sql "$CONTINUITY_TEST_ACTIVE" -c CHECKPOINT
     sql "$CONTINUITY_TEST_PASSIVE" -c CHECKPOINT
     /usr/bin/time -f "%e %M" -o "$work/time" "$@" >"$work/$name.out" 2>"$work/$name.err" \
-        || { echo "bench: $name failed:" >&2; tail -5 "$work/$name.err" >&2; exit 1; }
+        || { echo "bench: $name failed:" >&2; grep -v "^0x" "$work/$name.err" | tail -40 >&2; exit 1; }
     read -r wall rss_kb <"$work/time"
     rss=$((rss_kb / 1024))
 }
