@@ -1,0 +1,85 @@
+import Foundation
+import OperatorErrors
+import PostgresTypes
+
+/// One journal record: the state a cutover entered, when, at which cutover LSN (once read) and
+/// why (for the endings). The journal is a list of these, one JSON object per line; the last
+/// one decides what `recover` does.
+public struct CutoverJournal: Equatable, Sendable {
+    public let state: CutoverState
+    public let time: Date
+    public let cutoverLSN: LSN?
+    public let reason: String?
+
+    public init(state: CutoverState, time: Date, cutoverLSN: LSN? = nil, reason: String? = nil) {
+        self.state = state
+        self.time = time
+        self.cutoverLSN = cutoverLSN
+        self.reason = reason
+    }
+
+    /// What `cutover --recover` and the dead-man's switch must do when this is the last record
+    /// (nil: the journal is empty).
+    public static func recover(after last: CutoverJournal?) -> CutoverRecovery {
+        last?.state.recovery ?? .nothing
+    }
+
+    /// The record as one line of JSON, keys sorted, so the same record always reads the same.
+    public var jsonLine: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Encoding strings, an enum's raw value and an LSN's text cannot fail.
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Reads a line `jsonLine` wrote; anything else is a failure naming the line, never a trap.
+    public init(jsonLine: String) throws(Failure) {
+        do {
+            self = try JSONDecoder().decode(CutoverJournal.self, from: Data(jsonLine.utf8))
+        } catch {
+            throw Failure("the cutover journal holds a record that cannot be read: \(jsonLine.prefix(200))",
+                          fix: "inspect the journal (continuity cutover status) and settle the cutover by hand")
+        }
+    }
+}
+
+extension CutoverJournal: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case state, time, cutoverLSN = "cutover_lsn", reason
+    }
+
+    /// Milliseconds matter: the report's state durations come from these times.
+    private static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        state = try container.decode(CutoverState.self, forKey: .state)
+        let text = try container.decode(String.self, forKey: .time)
+        guard let time = try? Self.timeFormat.parse(text) else {
+            throw DecodingError.dataCorruptedError(forKey: .time, in: container, debugDescription: "not a time: \(text)")
+        }
+        self.time = time
+        cutoverLSN = try container.decodeIfPresent(LSN.self, forKey: .cutoverLSN)
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(state, forKey: .state)
+        try container.encode(time.formatted(Self.timeFormat), forKey: .time)
+        // Always present (null when unknown), so every record has the same keys.
+        try container.encode(cutoverLSN, forKey: .cutoverLSN)
+        try container.encode(reason, forKey: .reason)
+    }
+}
+
+extension CutoverJournal: CustomStringConvertible {
+    /// The record for people (`cutover status`): time, state, LSN, reason, on one line.
+    public var description: String {
+        var line = "\(time.formatted(Self.timeFormat))  \(state.rawValue)"
+        if let cutoverLSN { line += "  at \(cutoverLSN)" }
+        if let reason { line += "  \(reason)" }
+        return line
+    }
+}
