@@ -65,13 +65,17 @@ struct CutoverMachine {
             guard event.answers(action) else { throw UnexpectedCutoverEvent(event: event, awaiting: action, state: journalled) }
         }
         if case .journal(let record) = action { journalled = record.state }
-        if pastDeadline(now) { return fail(maxPauseReason, during: action, now: now) }
+        // A failure's own reason comes before the deadline's: it names what held the pause.
         switch event {
         case .preflightFailed(let findings):
             return fail(findings.joined(separator: "; "), during: action, now: now)
         case .pauseTimedOut(let holders):
             return fail("PAUSE did not finish within --max-pause (\(milliseconds(maxPause)) ms), held by: "
                         + holders.joined(separator: ", "), during: action, now: now)
+        default:
+            if pastDeadline(now) { return fail(maxPauseReason, during: action, now: now) }
+        }
+        switch event {
         case .cutoverLSNRead(let lsn):
             cutoverLSN = lsn
         case .progressReached(let progress):

@@ -6,11 +6,6 @@ import PostgresTypes
 struct CutoverTime: Sendable {
     var instant: ContinuousClock.Instant
     var date: Date
-
-    static func + (time: CutoverTime, duration: Duration) -> CutoverTime {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return CutoverTime(instant: time.instant + duration, date: time.date.addingTimeInterval(seconds))
-    }
 }
 
 /// The next thing the executor must do. It does one at a time and reports how it went as an

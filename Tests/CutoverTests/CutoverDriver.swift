@@ -90,3 +90,10 @@ struct CutoverDriver {
         }
     }
 }
+
+extension CutoverTime {
+    static func + (time: CutoverTime, duration: Duration) -> CutoverTime {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return CutoverTime(instant: time.instant + duration, date: time.date.addingTimeInterval(seconds))
+    }
+}

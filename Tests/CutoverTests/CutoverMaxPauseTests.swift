@@ -104,7 +104,8 @@ import Testing
     @Test func aPauseHeldPastItsDeadlineRollsBackNamingTheSessions() throws {
         var driver = CutoverDriver()
         try driver.run(beforeAnswer: { driver, action in
-            guard case .pause = action else { return nil }
+            guard case .pause(let deadline) = action else { return nil }
+            driver.time.instant = deadline  // the executor gives PAUSE up at the deadline
             return try driver.machine.handle(.pauseTimedOut(heldBy: ["pid 4242 (app, idle in transaction)"]), now: driver.time)
         })
         #expect(driver.names.suffix(5) == CutoverMachineTests.rollBack)
