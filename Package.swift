@@ -105,6 +105,8 @@ let package = Package(
             "Applier", "InitialCopy", "DatabaseCopy", "PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `continuity cutover`, its pure core so far: the state machine and the journal record (no I/O).
+        .target(name: "Cutover", dependencies: ["PostgresTypes", "OperatorErrors"]),
 
         // Layer 6, the command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
@@ -144,6 +146,7 @@ let package = Package(
         .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
+        .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.
