@@ -40,12 +40,15 @@ public enum FanOut {
         }
     }
 
-    /// Runs `body` for every item on up to `jobs` sessions to `target` (`targetSessions`).
+    /// Runs `body` for every item on up to `jobs` sessions to `target`, each prepared as
+    /// `targetSessions` prepares them, taking items from one queue (`run`).
     public static func forEach<Item: Sendable>(_ items: [Item], target: ConnectionString, jobs: Int, prepare: String? = nil,
                                                _ body: @escaping @Sendable (Item, Connection) async throws -> Void) async throws {
-        let queue = WorkQueue(items)
-        try await targetSessions(target, count: min(jobs, items.count), prepare: prepare) { connection in
-            while let item = await queue.next() { try await body(item, connection) }
+        _ = try await run(items, workers: jobs) { next in
+            try await Connection.with(target) { connection in
+                try await prepareTarget(connection, then: prepare)
+                while let item = await next() { try await body(item, connection) }
+            }
         }
     }
 

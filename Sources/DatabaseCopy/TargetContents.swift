@@ -17,8 +17,6 @@ public struct TargetContents: Equatable, Sendable {
         self.publications = publications
     }
 
-    public var isEmpty: Bool { holding == nil }
-
     /// The first thing found, as the refusal names it ("3 tables, views or sequences"); nil when empty.
     public var holding: String? {
         [(userRelations, "tables, views or sequences"), (largeObjects, "large objects"), (publications, "publications")]

@@ -6,7 +6,7 @@ import Testing
 @Suite struct TargetContentsTests {
     @Test func nothingHeldIsEmpty() {
         let empty = TargetContents(userRelations: 0, largeObjects: 0, publications: 0)
-        #expect(empty.isEmpty)
+        #expect(empty.holding == nil)
         #expect(empty.refusal("db") == nil)
     }
 
