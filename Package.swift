@@ -79,6 +79,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // Where clients are sent: PgBouncer (PAUSE, config line, RELOAD, RESUME), none, or an operator's command.
+        .target(name: "Routing", dependencies: ["PostgresClient", "PostgresTypes", "OperatorErrors", "Parallelism", "Fencing"]),
+
         // Layer 5, the commands' work: siblings that never import each other, but for the stream's first phase.
         // `continuity check`: preflight findings for a source and target.
         .target(name: "Preflight", dependencies: ["DatabaseCopy", "PostgresClient", "OperatorErrors", "Parallelism"]),
@@ -105,14 +108,17 @@ let package = Package(
             "Applier", "InitialCopy", "DatabaseCopy", "PgOutput", "PostgresClient", "PostgresTypes", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // `continuity cutover`, its pure core so far: the state machine and the journal record (no I/O).
-        .target(name: "Cutover", dependencies: ["PostgresTypes", "OperatorErrors"]),
+        // `continuity cutover`: a pure state machine and its executor, the journal, the dead-man's switch, recovery.
+        .target(name: "Cutover", dependencies: [
+            "Routing", "Applier", "DatabaseCopy", "PostgresClient", "PostgresTypes", "OperatorErrors", "Parallelism",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
 
         // Layer 6, the command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "PostgresTypes", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
-            "Streaming", "ProgressDisplay",
+            "Streaming", "Cutover", "Routing", "ProgressDisplay",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -138,7 +144,7 @@ let package = Package(
         .testTarget(name: "SnapshotFormatTests", dependencies: ["SnapshotFormat", "PostgresTypes"]),
         .testTarget(name: "PgOutputTests", dependencies: ["PgOutput", "PostgresTypes", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "ProgressDisplayTests", dependencies: ["ProgressDisplay", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig"]),
+        .testTarget(name: "ContinuityConfigTests", dependencies: ["ContinuityConfig", "OperatorErrors"]),
         .testTarget(name: "PostgresClientTests", dependencies: ["PostgresClient", "PostgresTypes"]),
         .testTarget(name: "SnapshotStoreTests", dependencies: ["SnapshotStore", "StoreContract"]),
         .testTarget(name: "FencingTests", dependencies: ["Fencing", "OperatorErrors"]),

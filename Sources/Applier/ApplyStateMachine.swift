@@ -154,7 +154,8 @@ struct ApplyStateMachine {
             send()
             drain()
             actions.append(.describe(relation))
-        case .type, .origin:
+        case .type, .origin, .message:
+            // A message changes no table: its transaction commits empty, moving the progress row.
             break
         case .insert(let insert):
             guard sourceTransaction == .applying else { return }

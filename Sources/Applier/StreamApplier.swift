@@ -56,6 +56,8 @@ public actor StreamApplier {
     private let connection: Connection
     private let slot: String
     private var machine: ApplyStateMachine
+    /// continuity's own tables are not applied (`OwnTables`).
+    private var ownTables = OwnTables()
 
     public nonisolated var unownedExecutor: UnownedSerialExecutor { connection.unownedExecutor }
 
@@ -73,7 +75,9 @@ public actor StreamApplier {
             SELECT CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'local', false) END
             """)
         try await StreamProgress.createTable(on: connection)
-        let applied = try await StreamProgress.read(slot: slot, on: connection)?.lsn ?? .zero
+        let progress = try await StreamProgress.read(slot: slot, on: connection)
+        if progress?.promotedAt != nil { throw PassivePromoted(slot: slot) }
+        let applied = progress?.lsn ?? .zero
         return StreamApplier(connection: connection, slot: slot, machine: ApplyStateMachine(
             slot: slot, appliedLSN: applied, limits: limits, sequentialThrough: sequentialThrough))
     }
@@ -92,6 +96,7 @@ public actor StreamApplier {
     }
 
     public func apply(_ message: PgOutputMessage) throws {
+        guard let message = ownTables.filter(message) else { return }
         do {
             try machine.receive(message)
         } catch {
@@ -154,6 +159,7 @@ public actor StreamApplier {
             do {
                 _ = try connection.assumeIsolated { try $0.collectPipeline() }
             } catch let error as ServerError {
+                if error.sqlState == StreamProgress.promotedState { throw PassivePromoted(slot: slot) }
                 failure = error
             }
             switch machine.collected(receipt, failure: failure) {

@@ -14,3 +14,7 @@ void cspawn_default_sigchld_if_ignored(void) {
     struct sigaction current;
     if (sigaction(SIGCHLD, NULL, &current) == 0 && current.sa_handler == SIG_IGN) signal(SIGCHLD, SIG_DFL);
 }
+
+short cspawn_setsid_flag(void) {
+    return POSIX_SPAWN_SETSID;
+}

@@ -12,7 +12,7 @@ public enum OptionCatalog {
         // Stream.
         "slot", "publication", "init", "until",
         // Cutover.
-        "router", "pgbouncer-admin", "max-pause",
+        "router", "pgbouncer-admin", "pgbouncer-config", "pgbouncer-database", "max-pause", "max-lag", "reverse-slot", "journal",
         // Output.
         "log-level",
     ]

@@ -18,6 +18,9 @@ public struct CutoverJournal: Equatable, Sendable {
         self.reason = reason
     }
 
+    /// The time as written: UTC, ISO 8601, to the millisecond.
+    public var timeText: String { JournalTime.format(time) }
+
     /// What `cutover --recover` and the dead-man's switch must do when this is the last record
     /// (nil: the journal is empty).
     public static func recover(after last: CutoverJournal?) -> CutoverRecovery {

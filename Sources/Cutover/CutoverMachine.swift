@@ -19,6 +19,8 @@ struct CutoverMachine {
     private enum Course { case forward, refusing, rollingBack, rollingForward }
 
     let maxPause: Duration
+    /// `--reverse`: the reverse stream is prepared after the promotion, before the router moves.
+    let reverse: Bool
     /// The last state the journal holds, as far as this machine knows (nil: nothing written).
     private(set) var journalled: CutoverState?
     /// The action under way; nil before `start` and after the report.
@@ -33,9 +35,13 @@ struct CutoverMachine {
     /// PAUSE was sent and no RESUME has succeeded since.
     private var clientsMayBePaused = false
 
-    init(maxPause: Duration) {
+    init(maxPause: Duration, reverse: Bool = false) {
         self.maxPause = maxPause
+        self.reverse = reverse
     }
+
+    /// The course is a rollback: `.resume` lets clients through to the old active.
+    var rollingBack: Bool { course == .rollingBack }
 
     /// When the executor must send `.tick` if nothing else has happened: the end of
     /// `--max-pause` while it can still roll back; nil otherwise.
@@ -143,7 +149,8 @@ struct CutoverMachine {
         case .waitForProgress: return .journal(record(.sequencesSynced, now: now))
         case .copySequences: return .journal(record(.promoted, now: now))
         case .fenceOldActive: return .unfencePassive
-        case .unfencePassive: return .journal(record(.repointed, now: now))
+        case .unfencePassive: return reverse ? .prepareReverse : .journal(record(.repointed, now: now))
+        case .prepareReverse: return .journal(record(.repointed, now: now))
         case .rewriteRouter: return .reload
         case .reload: return .resume
         case .resume:

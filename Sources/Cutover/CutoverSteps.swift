@@ -35,6 +35,9 @@ enum CutoverAction: Equatable, Sendable {
     case fenceOldActive
     /// The passive writable (`promoted`).
     case unfencePassive
+    /// `--reverse`: a slot and publication on the new active, and on the old one a progress row
+    /// at the slot's consistent point, so a stream back starts exactly here (`reversePrepared`).
+    case prepareReverse
     /// The router's config pointed at the new active (`configRewritten`).
     case rewriteRouter
     /// The router's `RELOAD` (`reloaded`).
@@ -63,6 +66,7 @@ enum CutoverEvent: Equatable, Sendable {
     case sequencesCopied
     case oldActiveFenced
     case promoted
+    case reversePrepared
     case configRewritten
     case reloaded
     case resumed
@@ -78,7 +82,7 @@ enum CutoverEvent: Equatable, Sendable {
         case (.takeLock, .lockTaken), (.journal, .journalled), (.checkPreflight, .preflightPassed),
              (.checkPreflight, .preflightFailed), (.startWatchdog, .watchdogStarted), (.pause, .pauseAcknowledged),
              (.pause, .pauseTimedOut), (.readCutoverLSN, .cutoverLSNRead), (.waitForProgress, .progressReached),
-             (.copySequences, .sequencesCopied), (.fenceOldActive, .oldActiveFenced), (.unfencePassive, .promoted),
+             (.copySequences, .sequencesCopied), (.fenceOldActive, .oldActiveFenced), (.unfencePassive, .promoted), (.prepareReverse, .reversePrepared),
              (.rewriteRouter, .configRewritten), (.reload, .reloaded), (.resume, .resumed),
              (.unfenceOldActive, .oldActiveUnfenced):
             return true

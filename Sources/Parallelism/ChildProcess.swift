@@ -40,23 +40,40 @@ public final class ChildProcess: Sendable {
     }
 
     /// `executable` is an absolute path; the child gets exactly `environment`, stdin from
-    /// /dev/null, default signal handling and an empty signal mask (whatever this process
-    /// ignores or blocks, such as SIGTERM while it handles it itself), and no other descriptor.
+    /// /dev/null (or `standardInput`'s bytes, then end of file), default signal handling and an
+    /// empty signal mask (whatever this process ignores or blocks, such as SIGTERM while it
+    /// handles it itself), and no other descriptor. `newSession`: the child leads a session of
+    /// its own, so a signal to this process's group (Ctrl-C) does not reach it.
     public init(executable: String, arguments: [String], environment: [String: String],
+                standardInput: [UInt8]? = nil, newSession: Bool = false,
                 standardOutput: Output = .discard, standardError: Output = .discard) throws {
         Self.reapOurOwnChildren
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var readEnds: [Int32: Int32] = [:], writeEnds: [Int32] = []
         defer { writeEnds.forEach { close($0) } }
+        var input: (read: Int32, write: Int32)?
+        if let standardInput {
+            // Small (a few kilobytes at most): it fits the pipe's buffer, so writing it before
+            // the child reads cannot block.
+            var ends: [Int32] = [0, 0]
+            guard standardInput.count <= 16384, cspawn_pipe_cloexec(&ends) == 0 else {
+                throw ChildProcessFailed(program: executable, reason: "cannot pass \(standardInput.count) bytes on standard input")
+            }
+            input = (ends[0], ends[1])
+            posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        defer { if let input { close(input.read) } }
         for (descriptor, output) in [(Int32(1), standardOutput), (2, standardError)] {
             switch output {
             case .pipe, .capture:
                 var ends: [Int32] = [0, 0]
                 guard cspawn_pipe_cloexec(&ends) == 0 else {
                     readEnds.values.forEach { close($0) }
+                    if let input { close(input.write) }
                     throw ChildProcessFailed(program: executable, reason: String(cString: strerror(errno)))
                 }
                 readEnds[descriptor] = ends[0]
@@ -78,7 +95,7 @@ public final class ChildProcess: Sendable {
         sigfillset(&all)
         posix_spawnattr_setsigmask(&attributes, &none)
         posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? Int32(cspawn_setsid_flag()) : 0)))
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -87,9 +104,14 @@ public final class ChildProcess: Sendable {
         let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard spawned == 0 else {
             readEnds.values.forEach { close($0) }
+            if let input { close(input.write) }
             throw ChildProcessFailed(program: executable, reason: String(cString: strerror(spawned)))
         }
         self.pid = pid
+        if let input, let standardInput {
+            _ = standardInput.withUnsafeBytes { write(input.write, $0.baseAddress, $0.count) }
+            close(input.write)
+        }
 
         func handle(_ descriptor: Int32, _ output: Output) -> FileHandle? {
             guard case .pipe = output, let end = readEnds[descriptor] else { return nil }

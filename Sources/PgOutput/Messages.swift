@@ -18,6 +18,23 @@ public struct Origin: Equatable, Sendable {
     public let name: String
 }
 
+/// A message written with `pg_logical_emit_message`. Cutover emits one after its pause, in a
+/// transaction of its own: once the passive has committed that transaction, it holds every
+/// commit the active made before the pause.
+public struct LogicalMessage: Equatable, Sendable {
+    public let transactional: Bool
+    public let lsn: LSN
+    public let prefix: String
+    public let content: [UInt8]
+
+    public init(transactional: Bool, lsn: LSN, prefix: String, content: [UInt8]) {
+        self.transactional = transactional
+        self.lsn = lsn
+        self.prefix = prefix
+        self.content = content
+    }
+}
+
 /// Describes a table before the first change to it in a session, and again after it changes.
 public struct Relation: Equatable, Sendable {
     public struct Column: Equatable, Sendable {
@@ -66,4 +83,10 @@ public struct Truncate: Equatable, Sendable {
     public let cascade: Bool
     public let restartIdentity: Bool
     public let relations: [UInt32]
+
+    public init(cascade: Bool, restartIdentity: Bool, relations: [UInt32]) {
+        self.cascade = cascade
+        self.restartIdentity = restartIdentity
+        self.relations = relations
+    }
 }

@@ -9,6 +9,8 @@ public enum PgOutputMessage: Equatable, Sendable {
     case update(Update)
     case delete(Delete)
     case truncate(Truncate)
+    /// A logical decoding message (`pg_logical_emit_message`), sent only with the `messages` option.
+    case message(LogicalMessage)
 
     public static func decode(_ bytes: ArraySlice<UInt8>) throws(PgOutputError) -> PgOutputMessage {
         guard let kind = bytes.first else { throw PgOutputError(message: "pgoutput", offset: 0, reason: "empty message") }
@@ -59,6 +61,12 @@ public enum PgOutputMessage: Equatable, Sendable {
             var relations: [UInt32] = []
             for _ in 0..<count { relations.append(try r.integer(UInt32.self)) }
             message = .truncate(Truncate(cascade: options & 1 != 0, restartIdentity: options & 2 != 0, relations: relations))
+            try r.expectEnd()
+        case UInt8(ascii: "M"):
+            var r = ByteReader(body, message: "Message")
+            let flags = try r.byte(), lsn = try r.lsn(), prefix = try r.cString()
+            let length = Int(try r.integer(Int32.self))
+            message = .message(LogicalMessage(transactional: flags & 1 != 0, lsn: lsn, prefix: prefix, content: Array(try r.bytes(length))))
             try r.expectEnd()
         default:
             throw PgOutputError(message: "pgoutput", offset: 0, reason: "unknown message type \(ReplicationFrame.describe(kind))")

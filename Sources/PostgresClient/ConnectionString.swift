@@ -55,6 +55,14 @@ public struct ConnectionString: Sendable, CustomStringConvertible, Equatable {
         ConnectionString(parameters: parameters.filter { $0.key != key })
     }
 
+    /// The same connection with `default_transaction_read_only` off for its sessions, for the
+    /// writers continuity itself runs (the stream's apply, cutover's own steps) into a database
+    /// fenced read-only against its clients.
+    public func overridingReadOnlyFence() -> ConnectionString {
+        let own = (self["options"] ?? ProcessInfo.processInfo.environment["PGOPTIONS"]).map { $0 + " " } ?? ""
+        return setting("options", to: own + "-c default_transaction_read_only=off")
+    }
+
     /// The same connection aimed at another database on the same server.
     public func database(_ name: String) -> ConnectionString { setting("dbname", to: name) }
 

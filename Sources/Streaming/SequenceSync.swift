@@ -1,3 +1,4 @@
+import Applier
 import DatabaseCopy
 import PostgresClient
 
@@ -5,31 +6,35 @@ import PostgresClient
 /// passive, so even an unplanned switch finds them current. Runs on its own two sessions,
 /// never inside the applier's transaction. A sequence missing on the passive is skipped (DDL
 /// is not streamed; `check` and the Relation shape test report tables, not sequences).
+///
+/// Once a cutover has promoted the passive, it is the active and its sequences move on their
+/// own: setting them back to the old active's values would hand out numbers twice. So each
+/// sync runs in a transaction that first waits out a promotion under way and checks for one
+/// (`StreamProgress.lockForSequenceSync`), and the stream stops when it finds one.
 final class SequenceSync {
     private let source: Connection
     private let target: Connection
+    private let slot: String
 
-    init(source: Connection, target: Connection) {
+    init(source: Connection, target: Connection, slot: String) {
         self.source = source
         self.target = target
+        self.slot = slot
     }
 
     /// Returns how many sequences were set.
     @discardableResult
     func run() async throws -> Int {
-        let sequences = try await source.query("""
-            SELECT format('%I.%I', schemaname, sequencename) AS name, last_value::text AS value
-            FROM pg_sequences WHERE last_value IS NOT NULL
-              AND \(UserSchemas.contain("schemaname"))
-            """).rows
-        var set = 0
-        for sequence in sequences {
-            guard let name = sequence["name"], let value = sequence["value"] else { continue }
-            let exists = try await target.query("SELECT to_regclass($1) IS NOT NULL", [name]).scalar(Bool.self)
-            guard exists else { continue }
-            try await target.execute("SELECT pg_catalog.setval($1, $2, true)", [name, value])
-            set += 1
+        let values = try await SequenceValues.read(from: source)
+        try await target.execute("BEGIN")
+        do {
+            if try await StreamProgress.lockForSequenceSync(slot: slot, on: target) { throw PassivePromoted(slot: slot) }
+            let set = try await values.set(on: target)
+            try await target.execute("COMMIT")
+            return set
+        } catch {
+            _ = try? await target.execute("ROLLBACK")
+            throw error
         }
-        return set
     }
 }

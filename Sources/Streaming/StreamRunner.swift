@@ -53,7 +53,8 @@ public struct StreamReport: Codable, Sendable {
     public let sessions: Int
     /// The initial copy, when this run made one.
     public let initialCopy: CopyReport?
-    /// `caught-up`, `lsn` (the --until point) or `stopped` (cancelled, e.g. by SIGTERM).
+    /// `caught-up`, `lsn` (the --until point), `stopped` (cancelled, e.g. by SIGTERM) or
+    /// `promoted` (a cutover made the passive the active).
     public let reason: String
 }
 
@@ -62,6 +63,17 @@ public struct StreamReport: Codable, Sendable {
 /// backoff when either node goes away, until the `--until` point or a stop.
 public enum StreamRunner {
     public static func run(_ options: StreamOptions, logger: Logger) async throws -> StreamReport {
+        var options = options
+        // A passive is written to even when fenced read-only: the reverse stream of a cutover
+        // applies into the old active, which the cutover fenced against its clients.
+        options.target = options.target.overridingReadOnlyFence()
+        // Checked before anything else: once a cutover promoted the passive, the slot may be gone.
+        if let promoted = try await Connection.with(options.target, { try await StreamProgress.read(slot: options.slot, on: $0) }),
+           promoted.promotedAt != nil {
+            logger.notice("\(PassivePromoted(slot: options.slot).problem)")
+            return StreamReport(slot: options.slot, appliedLSN: promoted.lsn.description, transactions: 0, sessions: 0,
+                                initialCopy: nil, reason: "promoted")
+        }
         let initialCopy = try await prepare(options, logger: logger)
         // The insert position, not pg_current_wal_lsn() (the write position): with asynchronous
         // commit the write position can still lie before transactions already committed.
@@ -90,6 +102,9 @@ public enum StreamRunner {
                 case .reachedTarget: return try await report(options.until == .caughtUp ? "caught-up" : "lsn")
                 case .stopped: return try await report("stopped")
                 }
+            } catch let promoted as PassivePromoted {
+                logger.notice("\(promoted.problem)")
+                return try await report("promoted")
             } catch let conflict as SetBasedConflict {
                 logger.notice("a set-based statement hit a unique constraint (\(conflict.cause.message)); replaying through \(conflict.through) one change at a time")
                 session.sequentialThrough = conflict.through

@@ -35,13 +35,15 @@ struct StreamSession {
             // Sequences go through sessions of their own, never the applier's transaction.
             return try await Connection.with(options.source) { sequenceSource in
                 try await Connection.with(options.target) { sequenceTarget in
-                    let sequences = SequenceSync(source: sequenceSource, target: sequenceTarget)
+                    let sequences = SequenceSync(source: sequenceSource, target: sequenceTarget, slot: options.slot)
                     return try await Connection.with(options.source, options: .init(replication: true)) { replication in
                         let start = await applier.appliedLSN
                         try await SourcePreparation.requireNotPast(start, slot: options.slot, on: sequenceSource)
                         try await replication.startLogicalReplication(
                             slot: options.slot, from: start,
-                            options: [("proto_version", "1"), ("publication_names", quoteIdentifier(options.publication))])
+                            options: [("proto_version", "1"), ("publication_names", quoteIdentifier(options.publication)),
+                                      // Cutover's marker after its pause (PgOutput.LogicalMessage).
+                                      ("messages", "true")])
                         logger.info("streaming slot \(options.slot) from \(start) into \(options.target.shortDescription)")
                         totals.sessions += 1
                         let end = try await follow(replication, applier: applier, sequences: sequences, totals: totals)

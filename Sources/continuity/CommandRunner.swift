@@ -66,7 +66,7 @@ enum CommandRunner {
         if status != .done { throw ExitCode(status.rawValue) }
     }
 
-    private static func report(_ error: any OperatorError, command: String, json: Bool) {
+    static func report(_ error: any OperatorError, command: String, json: Bool) {
         var lines = "continuity \(command): error: \(error.problem)\n"
         if let fix = error.fix { lines += "  fix: \(fix)\n" }
         FileHandle.standardError.write(Data(lines.utf8))

@@ -15,18 +15,6 @@ extension PendingCommand {
     }
 }
 
-struct Cutover: PendingCommand {
-    static let configuration = CommandConfiguration(abstract: "Pause writes, let the passive catch up, promote it, repoint traffic (not built yet).")
-    @OptionGroup var common: CommonOptions
-    @Option(help: ArgumentHelp("The active node.", valueName: "dsn")) var source: String?
-    @Option(help: ArgumentHelp("The passive node to promote.", valueName: "dsn")) var target: String?
-    @Option(help: ArgumentHelp("pgbouncer or the path of a hook script.", valueName: "router")) var router: String?
-    @Option(help: ArgumentHelp("PgBouncer's admin console.", valueName: "dsn")) var pgbouncerAdmin: String?
-    @Option(help: ArgumentHelp("Longest pause clients may see, e.g. 5s.", valueName: "duration")) var maxPause: String?
-
-    static let path = "cutover"
-}
-
 struct Hook: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "What infrastructure lifecycle hooks call (not built yet).",

@@ -62,6 +62,7 @@ struct CutoverDriver {
         case .copySequences: .sequencesCopied
         case .fenceOldActive: .oldActiveFenced
         case .unfencePassive: .promoted
+        case .prepareReverse: .reversePrepared
         case .rewriteRouter: .configRewritten
         case .reload: .reloaded
         case .resume: .resumed
@@ -82,6 +83,7 @@ struct CutoverDriver {
         case .copySequences: "copy sequences"
         case .fenceOldActive: "fence old active"
         case .unfencePassive: "unfence passive"
+        case .prepareReverse: "prepare reverse"
         case .rewriteRouter: "rewrite router"
         case .reload: "reload"
         case .resume: "resume"

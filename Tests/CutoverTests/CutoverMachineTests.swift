@@ -126,4 +126,20 @@ import Testing
         #expect(unsettled.outcome?.clientsMayBePaused == true)
         #expect(unsettled.outcome?.error?.fix?.contains("--recover") == true)
     }
+
+    /// `--reverse` adds one step after the promotion; its failure is passed over like any
+    /// other after `promoted`, never back to the old active.
+    @Test func theReverseStreamIsPreparedAfterPromotionAndItsFailureRollsForward() throws {
+        var driver = CutoverDriver(machine: CutoverMachine(maxPause: CutoverDriver.maxPause, reverse: true))
+        try driver.run()
+        var expected = Self.happyPath
+        expected.insert("prepare reverse", at: expected.firstIndex(of: "unfence passive")! + 1)
+        #expect(driver.names == expected)
+
+        var failing = CutoverDriver(machine: CutoverMachine(maxPause: CutoverDriver.maxPause, reverse: true))
+        try failing.run(failing: "prepare reverse")
+        #expect(Array(failing.names.drop { $0 != "prepare reverse" }.dropFirst()) == Self.rollForward)
+        #expect(failing.outcome?.ending == .rolledForward)
+        #expect(failing.outcome?.problems == ["prepare reverse broke"])
+    }
 }

@@ -10,5 +10,7 @@
 int cspawn_pipe_cloexec(int ends[2]);
 int cspawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 void cspawn_default_sigchld_if_ignored(void);
+// POSIX_SPAWN_SETSID (a GNU extension): the child leads a new session.
+short cspawn_setsid_flag(void);
 
 #endif

@@ -1,0 +1,165 @@
+import Applier
+import DatabaseCopy
+import OperatorErrors
+import PostgresClient
+import PostgresTypes
+
+/// The cutover's own sessions on the two nodes, open from the lock to the report: they hold
+/// the advisory locks, so a second cutover of the same nodes is refused while they live, and
+/// they run every step's SQL. They ignore a read-only fence (`overridingReadOnlyFence`): the
+/// cutover is what puts it up and takes it down.
+final class CutoverNodes: Sendable {
+    let active: Connection
+    let passive: Connection
+    let slot: String
+
+    /// The advisory lock a cutover holds on both nodes ('ccut').
+    private static let lockKey = 0x6363_7574
+
+    private init(active: Connection, passive: Connection, slot: String) {
+        self.active = active
+        self.passive = passive
+        self.slot = slot
+    }
+
+    static func connect(source: ConnectionString, target: ConnectionString, slot: String) async throws -> CutoverNodes {
+        let active = try await Connection.connect(source.overridingReadOnlyFence())
+        do {
+            let passive = try await Connection.connect(target.overridingReadOnlyFence())
+            return CutoverNodes(active: active, passive: passive, slot: slot)
+        } catch {
+            await active.close()
+            throw error
+        }
+    }
+
+    func close() async {
+        await active.close()
+        await passive.close()
+    }
+
+    /// The advisory lock on both nodes, or a refusal naming the node another cutover holds.
+    func takeLocks() async throws {
+        for (node, name) in [(active, "active"), (passive, "passive")] {
+            let taken = try await node.query("SELECT pg_try_advisory_lock(\(Self.lockKey), hashtext(current_database()))").scalar(Bool.self)
+            guard taken else {
+                throw Refusal("another cutover holds the lock on the \(name) (\(node.dsn.shortDescription))",
+                              fix: "wait for it to end (`continuity cutover status`), or stop it")
+            }
+        }
+    }
+
+    /// Commits a logical message after the pause, synchronously so the walsender sends it now,
+    /// and returns its LSN: every commit the active made before the pause lies before it, and
+    /// the passive holds them all once its progress passes it.
+    func emitMarker() async throws -> LSN {
+        try await active.execute("BEGIN; SET LOCAL synchronous_commit = on")
+        do {
+            let lsn = try await active.query("SELECT pg_logical_emit_message(true, 'continuity.cutover', $1)", [slot]).scalar(LSN.self)
+            try await active.execute("COMMIT")
+            return lsn
+        } catch {
+            _ = try? await active.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The pid of a walsender following the slot on the active (a running `continuity stream`).
+    func streamFollowing() async throws -> String? {
+        try await active.query("SELECT active_pid::text FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.first?["active_pid"]
+    }
+
+    /// Where the passive's progress for the slot stands.
+    func progress() async throws -> LSN? {
+        try await StreamProgress.read(slot: slot, on: passive)?.lsn
+    }
+
+    /// Every sequence's value from the fenced active to the passive; returns how many were set.
+    func copySequences() async throws -> Int {
+        try await SequenceValues.read(from: active).set(on: passive)
+    }
+
+    /// The old active's database read-only for new transactions, and every other client session
+    /// on it ended, so nothing that bypasses the router writes to it any more.
+    func fenceOldActive() async throws {
+        try await Self.fence(active)
+    }
+
+    static func fence(_ active: Connection) async throws {
+        try await active.execute("ALTER DATABASE \(try await databaseName(active)) SET default_transaction_read_only = on")
+        try await active.execute("""
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+            """)
+    }
+
+    /// The mark that stops any stream into the passive for good, then its database writable.
+    func promotePassive() async throws {
+        try await Self.promote(passive, slot: slot)
+    }
+
+    static func promote(_ passive: Connection, slot: String) async throws {
+        try await StreamProgress.markPromoted(slot: slot, on: passive)
+        try await unfence(passive)
+    }
+
+    func unfenceOldActive() async throws {
+        try await Self.unfence(active)
+    }
+
+    /// `--reverse`: the publication and a slot on the new active (the passive) while clients are
+    /// still paused, and on the old active a progress row at the slot's consistent point, so a
+    /// stream from the new active into the old one starts exactly at the cutover.
+    func prepareReverse(slot reverseSlot: String, publication: String, passiveDSN: ConnectionString) async throws -> LSN {
+        try await StreamPublication.ensure(publication, on: passive)
+        guard try await passive.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [reverseSlot]).rows.isEmpty else {
+            throw Failure("slot \(reverseSlot) already exists on the new active (\(passiveDSN.shortDescription)), so the reverse stream was not prepared",
+                          fix: "drop it and make the reverse stream by hand (`snapshot --slot` or `stream --init copy`), or name another with --reverse-slot next time")
+        }
+        let point = try await Connection.with(passiveDSN, options: .init(replication: true)) {
+            try await $0.createLogicalSlot(reverseSlot, snapshot: .noExport).consistentPoint
+        }
+        try await StreamProgress.start(slot: reverseSlot, at: point, on: active)
+        return point
+    }
+
+    /// After a completed cutover: the forward slot on the old active is of no more use, and
+    /// would hold its WAL for ever (the reverse stream writes there). A stream still attached
+    /// is ended first (it has stopped applying: the passive is promoted).
+    func dropForwardSlot() async throws {
+        for _ in 0..<50 {
+            let row = try await active.query("SELECT active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.first
+            guard let row else { return }
+            if let pid = row["pid"] {
+                try await active.execute("SELECT pg_terminate_backend($1::int)", [pid])
+                try await Task.sleep(for: .milliseconds(20))  // the walsender lets go of the slot as it exits
+                continue
+            }
+            do {
+                try await active.execute("SELECT pg_drop_replication_slot($1)", [slot])
+                return
+            } catch let error as ServerError where error.sqlState == "55006" {
+                continue  // taken again meanwhile: a stream reconnecting; it stops on the promoted mark
+            }
+        }
+        throw Failure("slot \(slot) on the old active stayed in use", fix: "stop the stream following it, then drop the slot by hand")
+    }
+
+    /// Resets a read-only fence. A session of a read-only database must turn it off itself
+    /// before PostgreSQL takes `ALTER DATABASE` (these sessions do, at connect).
+    static func unfence(_ node: Connection) async throws {
+        let fenced = try await node.query("""
+            SELECT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+                           WHERE d.datname = current_database() AND s.setrole = 0
+                             AND 'default_transaction_read_only=on' = ANY (s.setconfig))
+            """).scalar(Bool.self)
+        if fenced {
+            try await node.execute("ALTER DATABASE \(try await databaseName(node)) RESET default_transaction_read_only")
+        }
+    }
+
+    private static func databaseName(_ node: Connection) async throws -> String {
+        quoteIdentifier(try await node.query("SELECT current_database()").scalar(String.self))
+    }
+
+}

@@ -1,0 +1,269 @@
+import Foundation
+import Logging
+import OperatorErrors
+import Parallelism
+import PostgresClient
+import PostgresTypes
+import Routing
+
+/// `continuity cutover`: the executor of `CutoverMachine`. It does the one action the machine
+/// asks for, tells it how that went, and races each action against the machine's deadline
+/// (`--max-pause`) while a rollback is still possible. All decisions are the machine's.
+public enum CutoverRunner {
+    /// Runs a cutover to its end; the report says how it ended, and `error` is set unless it completed.
+    public static func run(_ options: CutoverOptions, catchUp: @escaping CatchUp, logger: Logger)
+        async throws -> (report: CutoverReport, error: (any OperatorError)?) {
+        let router = try options.makeRouter()
+        let execution = Execution(options: options, router: router, catchUp: catchUp, logger: logger)
+        let outcome: CutoverOutcome
+        do {
+            outcome = try await execution.drive()
+        } catch {
+            await execution.nodes?.close()
+            throw error
+        }
+        var problems = outcome.problems
+        var slotDropped = false
+        if outcome.ending == .done, let nodes = await execution.nodes {
+            do {
+                try await nodes.dropForwardSlot()
+                slotDropped = true
+            } catch {
+                problems.append("the forward slot was not dropped: \((error as? any OperatorError)?.problem ?? "\(error)")")
+            }
+        }
+        await execution.nodes?.close()
+        let report = await execution.report(outcome, problems: problems, slotDropped: slotDropped)
+        return (report, outcome.error)
+    }
+
+    /// `cutover --recover`: settles a half-done cutover from its journal.
+    public static func recover(_ options: CutoverOptions, logger: Logger) async throws -> CutoverSettlementReport {
+        let settlement = try await CutoverSettlement.settle(
+            source: options.source, target: options.target, slot: options.slot, router: try options.makeRouter(),
+            store: CutoverJournalStore(path: options.journalPath, slot: options.slot), by: "cutover --recover", logger: logger)
+        return CutoverSettlementReport(settlement)
+    }
+
+    /// `cutover status`: the journal, from the file or else the passive's table.
+    public static func journal(path: String, slot: String, target: ConnectionString) async throws -> [CutoverJournal] {
+        let store = CutoverJournalStore(path: path, slot: slot)
+        let file = try store.readFile()
+        if !file.isEmpty { return file }
+        return try await Connection.with(target) { try await store.readTable(on: $0) }
+    }
+}
+
+/// What `--recover` found and did.
+public struct CutoverSettlementReport: Codable, Sendable {
+    public let found: String
+    public let recovery: String
+    public let done: [String]
+    public let problems: [String]
+
+    init(_ settlement: CutoverSettlement) {
+        found = settlement.found?.description ?? "no journal"
+        recovery = settlement.recovery
+        done = settlement.done
+        problems = settlement.problems
+    }
+
+    public var settled: Bool { problems.isEmpty }
+
+    public var text: String {
+        (["journal's last record: \(found)", "to do: \(recovery)"] + done.map { "  done: \($0)" } + problems.map { "  problem: \($0)" })
+            .joined(separator: "\n")
+    }
+}
+
+/// One cutover's run: the machine, the sessions, and what the report needs.
+private actor Execution {
+    let options: CutoverOptions
+    let router: any Router
+    let catchUp: CatchUp
+    let logger: Logger
+    let store: CutoverJournalStore
+    var nodes: CutoverNodes?
+    var machine: CutoverMachine
+    var records: [CutoverJournal] = []
+    var lagAtFence: Double?
+    var sequences: Int?
+    var pauseSent: ContinuousClock.Instant?
+    var pause: Duration?
+    var reverseStart: LSN?
+    var watchdog: ChildProcess?
+
+    init(options: CutoverOptions, router: any Router, catchUp: @escaping CatchUp, logger: Logger) {
+        self.options = options
+        self.router = router
+        self.catchUp = catchUp
+        self.logger = logger
+        store = CutoverJournalStore(path: options.journalPath, slot: options.slot)
+        machine = CutoverMachine(maxPause: options.maxPause, reverse: options.reverseSlot != nil)
+    }
+
+    func drive() async throws -> CutoverOutcome {
+        var next: CutoverAction? = try machine.start()
+        while let action = next {
+            if case .report(let outcome) = action { return outcome }
+            let event = await perform(action)
+            next = try machine.handle(event, now: CutoverTime(instant: .now, date: Date())) ?? action
+        }
+        throw Failure("the cutover's state machine stopped without a report: a defect in continuity",
+                      fix: "run `continuity cutover --recover` with the same options")
+    }
+
+    /// Does the action, racing it against the machine's deadline (journal writes excepted:
+    /// the machine decides once it knows what the journal holds).
+    /// An abandoned action is cancelled, and the tick is handed over once it has stopped.
+    private func perform(_ action: CutoverAction) async -> CutoverEvent {
+        let deadline: ContinuousClock.Instant?
+        if case .journal = action { deadline = nil } else { deadline = machine.deadline }
+        guard let deadline else { return await attempt(action) }
+        return await withTaskGroup(of: CutoverEvent?.self) { group in
+            group.addTask { await self.attempt(action) }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return Task.isCancelled ? nil : .tick
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .tick
+        }
+    }
+
+    private func attempt(_ action: CutoverAction) async -> CutoverEvent {
+        do {
+            return try await act(action)
+        } catch let held as PauseHeld {
+            return .pauseTimedOut(heldBy: held.holders)
+        } catch {
+            let reason = (error as? any OperatorError)?.problem ?? "\(error)"
+            logger.error("\(describe(action)) failed: \(reason)")
+            return .stepFailed(reason: reason)
+        }
+    }
+
+    private func act(_ action: CutoverAction) async throws -> CutoverEvent {
+        switch action {
+        case .takeLock:
+            let nodes = try await CutoverNodes.connect(source: options.source, target: options.target, slot: options.slot)
+            self.nodes = nodes
+            try await nodes.takeLocks()
+            if let last = try await store.read(passive: nodes.passive).last, last.state.recovery != .nothing {
+                throw Refusal("the cutover journal \(options.journalPath) ends in state \(last.state.rawValue): an earlier cutover did not finish",
+                              fix: "run `continuity cutover --recover` with the same options first")
+            }
+            return .lockTaken
+        case .journal(let record):
+            try await store.append(record, passive: nodes?.passive)
+            records.append(record)
+            logger.info("journalled \(record.state.rawValue)")
+            return .journalled
+        case .checkPreflight:
+            return try await preflight()
+        case .startWatchdog:
+            watchdog = try CutoverWatchdog.start(options)
+            return .watchdogStarted
+        case .pause(let deadline):
+            pauseSent = .now
+            try await router.pause(deadline: deadline)
+            return .pauseAcknowledged
+        case .readCutoverLSN:
+            return .cutoverLSNRead(try await requireNodes().emitMarker())
+        case .waitForProgress(let lsn):
+            return .progressReached(try await waitForProgress(lsn))
+        case .copySequences:
+            sequences = try await requireNodes().copySequences()
+            return .sequencesCopied
+        case .fenceOldActive:
+            try await requireNodes().fenceOldActive()
+            return .oldActiveFenced
+        case .unfencePassive:
+            try await requireNodes().promotePassive()
+            return .promoted
+        case .prepareReverse:
+            guard let reverseSlot = options.reverseSlot else { return .reversePrepared }
+            reverseStart = try await requireNodes().prepareReverse(slot: reverseSlot, publication: options.publication,
+                                                                   passiveDSN: options.target)
+            return .reversePrepared
+        case .rewriteRouter:
+            try await router.repoint()
+            return .configRewritten
+        case .reload:
+            try await router.reload()
+            return .reloaded
+        case .resume:
+            if machine.rollingBack { try await router.rollBack() } else { try await router.resume() }
+            if let pauseSent { pause = .now - pauseSent }
+            return .resumed
+        case .unfenceOldActive:
+            try await requireNodes().unfenceOldActive()
+            return .oldActiveUnfenced
+        case .report:
+            return .tick
+        }
+    }
+
+    /// Without a stream following the slot, the passive is brought up to the active's
+    /// position first, outside the pause, so the pause only covers what came meanwhile.
+    private func preflight() async throws -> CutoverEvent {
+        let nodes = try requireNodes()
+        if try await nodes.streamFollowing() == nil, try await nodes.progress() != nil {
+            let now = try await nodes.active.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self)
+            logger.info("no stream follows slot \(options.slot): applying it up to \(now) before the pause")
+            try await catchUp(now)
+        }
+        let facts = try await CutoverFacts.read(nodes, router: router)
+        lagAtFence = facts.streamLagSeconds
+        let findings = facts.findings(slot: options.slot, maxLag: options.maxLag)
+        return findings.isEmpty ? .preflightPassed : .preflightFailed(findings: findings)
+    }
+
+    /// The passive's progress once it reaches `lsn`: from a running stream's progress row, or
+    /// by applying the stream here when none follows the slot.
+    private func waitForProgress(_ lsn: LSN) async throws -> LSN {
+        let nodes = try requireNodes()
+        if try await nodes.streamFollowing() == nil {
+            try await catchUp(lsn)
+        }
+        while true {
+            let progress = try await nodes.progress() ?? .zero
+            if progress >= lsn { return progress }
+            try await Task.sleep(for: .milliseconds(2))  // a poll of the row; the deadline bounds it
+        }
+    }
+
+    private func requireNodes() throws -> CutoverNodes {
+        guard let nodes else { throw Failure("the cutover has no sessions to its nodes", fix: "run it again") }
+        return nodes
+    }
+
+    private func describe(_ action: CutoverAction) -> String {
+        "\(action)".split(separator: "(").first.map(String.init) ?? "a step"
+    }
+
+    func report(_ outcome: CutoverOutcome, problems: [String], slotDropped: Bool) -> CutoverReport {
+        let states = records.indices.map { index in
+            let record = records[index]
+            let next = index + 1 < records.count ? records[index + 1].time : nil
+            return CutoverReport.State(state: record.state.rawValue, startedAt: record.timeText,
+                                       milliseconds: next.map { Int64((($0.timeIntervalSince(record.time)) * 1000).rounded()) })
+        }
+        let ending = switch outcome.ending {
+        case .done: "done"
+        case .refused: "refused"
+        case .rolledBack: "rolled-back"
+        case .rolledForward: "rolled-forward"
+        }
+        let rolledBack = outcome.ending == .rolledBack ? ["the old active unfenced", "clients let through to the old active (\(router.description))"] : []
+        var clientsGoTo: String?
+        if case .none = options.router, outcome.ending != .refused, outcome.ending != .rolledBack { clientsGoTo = options.target.shortDescription }
+        return CutoverReport(
+            ending: ending, states: states, router: router.description, lagAtFenceSeconds: lagAtFence,
+            cutoverLSN: outcome.cutoverLSN?.description, sequencesSynced: sequences,
+            pauseMilliseconds: pause.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 },
+            problems: problems, rolledBack: rolledBack, reverseSlot: options.reverseSlot, reverseStartLSN: reverseStart?.description,
+            clientsGoTo: clientsGoTo, forwardSlotDropped: slotDropped, journal: options.journalPath)
+    }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import OperatorErrors
+import PostgresClient
+import Routing
+
+/// Settles a cutover from its journal when its process is gone: the dead-man's switch does it
+/// at `--max-pause` + 1 s, `cutover --recover` when an operator asks. The last record decides
+/// (`CutoverState.recovery`), by the same rule the cutover follows for its own failures. Every
+/// step is idempotent and tried even when one before it failed; the terminal record is written
+/// only once clients were let through, so an unsettled journal stays unsettled.
+struct CutoverSettlement: Codable, Sendable {
+    /// The journal's last record before settling (nil: no journal).
+    let found: CutoverJournal?
+    let recovery: String
+    let done: [String]
+    let problems: [String]
+
+    var settled: Bool { problems.isEmpty }
+
+    static func settle(source: ConnectionString, target: ConnectionString, slot: String, router: any Router,
+                       store: CutoverJournalStore, by who: String, logger: Logger) async throws -> CutoverSettlement {
+        // Settling goes on without the passive (a rollback needs only the router and the
+        // active); the file journal is read then.
+        let passive = try? await Connection.connect(target.overridingReadOnlyFence())
+        let last: CutoverJournal?
+        do {
+            last = try await store.read(passive: passive).last
+        } catch {
+            await passive?.close()
+            throw error
+        }
+        var done: [String] = [], problems: [String] = []
+        func step(_ name: String, _ work: () async throws -> Void) async -> Bool {
+            do {
+                try await work()
+                done.append(name)
+                logger.notice("\(who): \(name)")
+                return true
+            } catch {
+                problems.append("\(name): \((error as? any OperatorError)?.problem ?? "\(error)")")
+                logger.error("\(who): \(name) failed: \(error)")
+                return false
+            }
+        }
+        let recovery = CutoverJournal.recover(after: last)
+        let from = last?.state.rawValue ?? "none"
+        switch recovery {
+        case .nothing:
+            break
+        case .rollBack:
+            _ = await step("unfenced the old active") {
+                try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.unfence($0) }
+            }
+            if await step("let clients through to the old active (\(router.description))", { try await router.rollBack() }) {
+                _ = await step("journalled failed") {
+                    try await store.append(CutoverJournal(state: .failed, time: Date(), cutoverLSN: last?.cutoverLSN,
+                                                          reason: "rolled back by \(who) from \(from)"), passive: passive)
+                }
+            }
+        case .rollForward:
+            _ = await step("fenced the old active read-only") {
+                try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.fence($0) }
+            }
+            _ = await step("promoted the passive") {
+                guard let passive else { throw Failure("the passive is unreachable", fix: "start it, then run `cutover --recover` again") }
+                try await CutoverNodes.promote(passive, slot: slot)
+            }
+            _ = await step("repointed \(router.description)") { try await router.repoint() }
+            _ = await step("reloaded the router") { try await router.reload() }
+            if await step("let clients through to the new active", { try await router.resume() }) {
+                _ = await step("journalled resumed") {
+                    try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,
+                                                          reason: "rolled forward by \(who) from \(from)"), passive: passive)
+                }
+            }
+        }
+        await passive?.close()
+        let name = switch recovery { case .nothing: "nothing"; case .rollBack: "roll back"; case .rollForward: "roll forward" }
+        return CutoverSettlement(found: last, recovery: name, done: done, problems: problems)
+    }
+}
