@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
-        .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes"]),
+        .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes", "Routing"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.

@@ -41,6 +41,7 @@ func text(_ value: String) -> TupleData.Value { .text(Array(value.utf8)[...]) }
             case .update: "U"
             case .delete: "D"
             case .truncate: "T"
+            case .message: "M"
             }
         }
         #expect(kinds.joined() == "BYRIIUURIIUDDYRRTC")

@@ -1,0 +1,42 @@
+@testable import Cutover
+import Testing
+
+/// Preflight's rules on facts, no server: each finding names what and where.
+@Suite struct CutoverFactsTests {
+    static let ready = CutoverFacts(
+        slotExists: true, streamLagSeconds: 0.02, streamRunning: true, passiveHasProgress: true, passivePromoted: false,
+        activeTables: ["public.a": ["id integer", "v text"], "public.b": ["id bigint"]],
+        passiveTables: ["public.a": ["id integer", "v text"], "public.b": ["id bigint"]],
+        activeSequences: ["public.a_id_seq"], passiveSequences: ["public.a_id_seq"], router: [])
+
+    @Test func matchingNodesWithASmallLagPass() {
+        #expect(Self.ready.findings(slot: "s", maxLag: .seconds(1)).isEmpty)
+    }
+
+    @Test func everyMismatchIsNamed() {
+        var facts = Self.ready
+        facts.streamLagSeconds = 2.5
+        facts.activeTables["public.c"] = ["id integer"]
+        facts.passiveTables["public.a"] = ["id integer", "v character varying"]
+        facts.passiveTables["public.z"] = ["id integer"]
+        facts.activeSequences.insert("public.c_id_seq")
+        facts.router = ["the config line for app is missing"]
+        let found = facts.findings(slot: "s", maxLag: .seconds(1))
+        #expect(found == [
+            "the stream's lag is 2.500 s, above --max-lag (1.000 s)",
+            "table public.a differs: active has [v text], passive has [v character varying]",
+            "table public.c exists on the active but not on the passive",
+            "table public.z exists on the passive but not on the active",
+            "sequence public.c_id_seq exists on the active but not on the passive",
+            "the config line for app is missing",
+        ])
+    }
+
+    @Test func aPassiveThatIsNotTheStreamsOrWasPromotedIsRefused() {
+        var facts = Self.ready
+        facts.slotExists = false
+        facts.passiveHasProgress = false
+        facts.passivePromoted = true
+        #expect(facts.findings(slot: "s", maxLag: .seconds(1)).count == 3)
+    }
+}
