@@ -78,9 +78,9 @@ let package = Package(
             "PostgresClient", "PostgresTypes", "SnapshotFormat", "SnapshotObjects", "SnapshotStore", "Parallelism", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // What clients connect through and a cutover repoints: PgBouncer (console + ini rewrite), none, or a command.
+        .target(name: "Routing", dependencies: ["Fencing", "PostgresClient", "PostgresTypes", "OperatorErrors", "Parallelism"]),
 
-        // Where clients are sent: PgBouncer (PAUSE, config line, RELOAD, RESUME), none, or an operator's command.
-        .target(name: "Routing", dependencies: ["PostgresClient", "PostgresTypes", "OperatorErrors", "Parallelism", "Fencing"]),
 
         // Layer 5, the commands' work: siblings that never import each other, but for the stream's first phase.
         // `continuity check`: preflight findings for a source and target.
@@ -152,6 +152,7 @@ let package = Package(
         .testTarget(name: "DatabaseCopyTests", dependencies: ["DatabaseCopy", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
+        .testTarget(name: "RoutingTests", dependencies: ["Routing", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes", "Routing"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
@@ -180,6 +181,8 @@ let package = Package(
             "Streaming", "PostgresClient", "PostgresTypes", "OperatorErrors", "TestSupport", .product(name: "Logging", package: "swift-log"),
             "DatabaseCopy", "Snapshotting", "Restoring", "SnapshotFormat", "SnapshotStore", "Applier",
         ]),
+        // The router contract (pause, repoint, reload, resume, roll back) run against every driver and real servers.
+        .testTarget(name: "RoutingIntegrationTests", dependencies: ["Routing", "PostgresClient", "OperatorErrors", "Parallelism", "TestSupport"]),
         // The `continuity` executable, run as an operator would.
         .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.

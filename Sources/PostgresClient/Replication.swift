@@ -145,7 +145,7 @@ extension Connection {
     }
 
     /// poll() on libpq's socket; true when ready, false when the timeout ran out.
-    private func waitForSocket(_ conn: OpaquePointer, events: Int16, timeout: Duration) throws -> Bool {
+    func waitForSocket(_ conn: OpaquePointer, events: Int16, timeout: Duration) throws -> Bool {
         var descriptor = pollfd(fd: PQsocket(conn), events: events, revents: 0)
         let (seconds, attoseconds) = timeout.components
         let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1)

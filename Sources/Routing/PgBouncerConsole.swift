@@ -1,0 +1,73 @@
+import OperatorErrors
+import PostgresClient
+import PostgresTypes
+
+/// PgBouncer's admin console: a session that runs no SQL, only its own commands, and accepts
+/// no startup parameters but its own (hence `fixesSettings: false`).
+struct PgBouncerConsole {
+    let admin: ConnectionString
+
+    init(admin text: String) throws {
+        do { admin = try ConnectionString(text) } catch {
+            throw UsageError("PgBouncer's admin DSN: \(error.problem)", fix: error.fix)
+        }
+    }
+
+    var address: String {
+        "\(admin["host"] ?? admin["hostaddr"] ?? "local socket"):\(admin["port"] ?? "6432")"
+    }
+
+    static let options = Connection.Options(connectTimeout: 5, fixesSettings: false)
+
+    func connect() async throws -> Connection {
+        try await Connection.connect(admin, options: Self.options)
+    }
+
+    /// Runs one command on a session of its own.
+    @discardableResult
+    func run(_ command: String) async throws -> QueryResult {
+        try await Connection.with(admin, options: Self.options) { try await $0.query(command) }
+    }
+
+    /// `RESUME db`; a database that is not paused is what we want, so that is success too.
+    func resume(_ database: String) async throws {
+        do {
+            try await run("RESUME \(quoteIdentifier(database))")
+        } catch let error as ServerError where error.message.contains("not paused") {
+        }
+    }
+
+    /// Who keeps `database` from pausing: its server connections still linked to a client,
+    /// with that client's address and application_name (from SHOW SERVERS / SHOW CLIENTS), and
+    /// the backend's pid, read on the console `session` (a second one, not the one waiting
+    /// in PAUSE).
+    func linkedServers(of database: String, on session: Connection) async throws -> [LinkedServer] {
+        let servers = try await session.query("SHOW SERVERS").rows
+        let clients = try await session.query("SHOW CLIENTS").rows
+        return servers.compactMap { server in
+            guard server["database"] == database, server["state"] == "active" else { return nil }
+            let client = clients.first { $0["ptr"] != nil && $0["ptr"] == server["link"] }
+            return LinkedServer(pid: server["remote_pid"].flatMap { Int($0) },
+                                clientAddress: client.map { "\($0["addr"] ?? "?"):\($0["port"] ?? "?")" },
+                                applicationName: client?["application_name"] ?? server["application_name"])
+        }
+    }
+}
+
+/// A server connection PgBouncer could not release: the session holding a pause.
+struct LinkedServer: Sendable, Equatable {
+    let pid: Int?
+    let clientAddress: String?
+    let applicationName: String?
+    /// From pg_stat_activity on the node, when it could be read: "idle in transaction for 3.2 s".
+    var state: String?
+
+    /// `pid 4711 idle in transaction for 3.2 s, application_name 'billing', client 10.0.0.7:50122`.
+    var description: String {
+        var parts = [pid.map { "pid \($0)" } ?? "a server connection"]
+        if let state { parts[0] += " \(state)" }
+        if let applicationName, !applicationName.isEmpty { parts.append("application_name '\(applicationName)'") }
+        if let clientAddress { parts.append("client \(clientAddress)") }
+        return parts.joined(separator: ", ")
+    }
+}

@@ -1,0 +1,47 @@
+import Fencing
+import OperatorErrors
+import PostgresClient
+import PostgresTypes
+
+/// No router at all: clients connect to the nodes directly. The pause is the old active's
+/// read-only fence (Fencing's `readonly`: `default_transaction_read_only` on its database and
+/// its other client sessions ended, so transactions in flight there are rolled back, not
+/// waited for); clients must then be pointed at the new active by whoever runs them.
+struct ReadOnlyRouter: Router {
+    let from: RouterNode
+    let to: RouterNode
+
+    var description: String {
+        "no router: \(from) is fenced read-only and clients must now connect to \(to)"
+    }
+
+    func preflight() async -> [String] {
+        do {
+            try await Connection.with(try from.connectionString(), options: .init(connectTimeout: 5)) { session in
+                try await session.query("SELECT 1")
+            }
+            return []
+        } catch {
+            return ["cannot reach the source \(from) to fence it: \((error as? any OperatorError)?.problem ?? "\(error)")"]
+        }
+    }
+
+    func pause(deadline: ContinuousClock.Instant) async throws {
+        _ = try await Fence.readonly.apply(to: try from.connectionString())
+    }
+
+    func repoint() async throws {}
+
+    func reload() async throws {}
+
+    func resume() async throws {}
+
+    /// Lifts the fence. The database is read-only, and so is this session's transaction by
+    /// default, which refuses ALTER DATABASE: turn that off for the session first.
+    func rollBack() async throws {
+        try await Connection.with(try from.connectionString()) { session in
+            try await session.execute("SET default_transaction_read_only = off")
+            try await session.execute("ALTER DATABASE \(quoteIdentifier(from.dbname)) RESET default_transaction_read_only")
+        }
+    }
+}
