@@ -185,6 +185,8 @@ let package = Package(
         .testTarget(name: "RoutingIntegrationTests", dependencies: ["Routing", "PostgresClient", "OperatorErrors", "Parallelism", "TestSupport"]),
         // The `continuity` executable, run as an operator would.
         .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
+        // `continuity cutover` end to end: real PgBouncers, clients writing through them, kill -9, the watchdog.
+        .testTarget(name: "CutoverIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
         .testTarget(name: "DifferentialIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]

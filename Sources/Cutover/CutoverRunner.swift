@@ -167,7 +167,13 @@ private actor Execution {
             return .watchdogStarted
         case .pause(let deadline):
             pauseSent = .now
-            try await router.pause(deadline: deadline)
+            if case .none = options.router {
+                // Without a pooler the fence is the pause. Put up from the cutover's own session,
+                // which it spares (the router's own fence would end this session too).
+                try await requireNodes().fenceOldActive()
+            } else {
+                try await router.pause(deadline: deadline)
+            }
             return .pauseAcknowledged
         case .readCutoverLSN:
             return .cutoverLSNRead(try await requireNodes().emitMarker())
@@ -212,7 +218,7 @@ private actor Execution {
         if try await nodes.streamFollowing() == nil, try await nodes.progress() != nil {
             let now = try await nodes.active.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self)
             logger.info("no stream follows slot \(options.slot): applying it up to \(now) before the pause")
-            try await catchUp(now)
+            try await catchUp(now, nodes)
         }
         let facts = try await CutoverFacts.read(nodes, router: router)
         lagAtFence = facts.streamLagSeconds
@@ -225,12 +231,23 @@ private actor Execution {
     private func waitForProgress(_ lsn: LSN) async throws -> LSN {
         let nodes = try requireNodes()
         if try await nodes.streamFollowing() == nil {
-            try await catchUp(lsn)
+            try await catchUp(lsn, nodes)
         }
         while true {
             let progress = try await nodes.progress() ?? .zero
             if progress >= lsn { return progress }
             try await Task.sleep(for: .milliseconds(2))  // a poll of the row; the deadline bounds it
+        }
+    }
+
+    /// Applies the stream here; a `continuity stream` that started following the slot
+    /// meanwhile wins the slot, and then its progress is waited on instead.
+    private func catchUp(_ lsn: LSN, _ nodes: CutoverNodes) async throws {
+        do {
+            try await catchUp(lsn)
+        } catch {
+            guard try await nodes.streamFollowing() != nil else { throw error }
+            logger.info("a stream started following slot \(options.slot) meanwhile: waiting on its progress")
         }
     }
 

@@ -1,0 +1,160 @@
+import Foundation
+import PostgresClient
+import Testing
+import TestSupport
+
+/// `continuity cutover` run as an operator would, against the test bed's servers and a PgBouncer
+/// of each test's own, with clients writing through it the whole time.
+@Suite struct CutoverCommandTests {
+    struct Report: Decodable {
+        let ending: String
+        let pauseMilliseconds: Double?
+        let sequencesSynced: Int?
+        let cutoverLsn: String?
+        let forwardSlotDropped: Bool
+        let states: [State]
+        let reverseSlot: String?
+        let reverseStartLsn: String?
+        struct State: Decodable { let state: String }
+    }
+
+    static func report(_ run: CommandLineRun) throws -> Report {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(Report.self, from: Data(run.stdout.utf8))
+    }
+
+    /// With a stream running and clients writing through PgBouncer (long-lived and
+    /// per-transaction connections): no client error, no acknowledged commit missing on the
+    /// new active, inserts go on there with the sequence synced, the old active is read-only,
+    /// the stream stops by itself, the forward slot is gone.
+    @Test func underLoadNothingIsLostAndClientsOnlyPause() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            try await fixture.waitForStream()
+            let clients = ClientLoad(try fixture.bouncer.client("app"))
+            try await waitUntil("clients to write") { clients.acknowledgedSoFar > 50 }
+            // A generous --max-pause: this test is about losing nothing, on a loaded machine too;
+            // `scripts/bench cutover` measures the pause.
+            let run = try await CommandLineRun.run(fixture.cutoverArguments(["--max-pause", "10s"]))
+            let before = clients.acknowledgedSoFar
+            try await waitUntil("clients to write after the cutover") { clients.acknowledgedSoFar > before + 50 }
+            let (acknowledged, errors) = await clients.stop()
+            #expect(run.status == 0, "\(run.stderr)\nthe stream's log:\n\(stream.stderrSoFar)")
+            let report = try Self.report(run)
+            #expect(report.ending == "done")
+            #expect(report.states.map(\.state) == ["preflight", "fenced", "caught-up", "sequences-synced", "promoted", "repointed", "resumed"])
+            #expect(report.forwardSlotDropped)
+            #expect((report.pauseMilliseconds ?? 60_000) < 10_000)
+            #expect(errors.isEmpty, "client errors: \(errors.prefix(3))")
+            let onNew = try await CutoverFixture.orderIDs(fixture.target)
+            #expect(acknowledged.subtracting(onNew).isEmpty, "acknowledged but missing on the new active: \(acknowledged.subtracting(onNew).sorted().prefix(5))")
+            #expect(try await fixture.routedPort() == Int(fixture.target["port"] ?? ""))
+            #expect(try await CutoverFixture.readOnly(fixture.source))
+            #expect(try await !CutoverFixture.readOnly(fixture.target))
+            let ended = try await stream.finished()
+            #expect(ended.status == 0, "\(ended.stderr)")
+            #expect(ended.stdout.contains("\"promoted\""))
+        }
+    }
+
+    /// Without a stream process cutover applies the stream itself; with `--router none` the old
+    /// active is fenced and the report says where clients go.
+    @Test func withoutAStreamOrARouter() async throws {
+        try await CutoverFixture.with { fixture in
+            try await withConnection(fixture.source) { try await $0.execute("INSERT INTO orders (client) SELECT 1 FROM generate_series(1, 500)") }
+            let run = try await CommandLineRun.run(["cutover", "--source", fixture.source.conninfo, "--target", fixture.target.conninfo,
+                                                    "--slot", fixture.slot, "--router", "none", "--journal", fixture.journal])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(run.stdout.contains("clients must now connect to"))
+            #expect(try await CutoverFixture.orderIDs(fixture.target).count == 500)
+            #expect(try await CutoverFixture.readOnly(fixture.source))
+            // The sequence came along: the next insert on the new active takes a new id.
+            try await withConnection(fixture.target) { try await $0.execute("INSERT INTO orders (client) VALUES (2)") }
+            #expect(try await CutoverFixture.orderIDs(fixture.target).count == 501)
+            let status = try await CommandLineRun.run(["cutover", "status", "--target", fixture.target.conninfo, "--slot", fixture.slot,
+                                                       "--journal", fixture.journal])
+            #expect(status.stdout.contains("resumed"), "\(status.stdout)")
+        }
+    }
+
+    /// Each refusal: exit 3, the reason named, nothing changed (clients never paused, the
+    /// config file untouched, the old active writable).
+    @Test func refusedBeforeAnythingChanges() async throws {
+        try await CutoverFixture.with { fixture in
+            let config = try String(contentsOfFile: fixture.bouncer.configPath, encoding: .utf8)
+            try await withConnection(fixture.source) { try await $0.execute("CREATE TABLE only_here (id int PRIMARY KEY)") }
+            let missingTable = try await CommandLineRun.run(fixture.cutoverArguments())
+            #expect(missingTable.status == 3, "\(missingTable.stderr)")
+            #expect(missingTable.stderr.contains("public.only_here"))
+            try await withConnection(fixture.source) { try await $0.execute("DROP TABLE only_here") }
+
+            let wrongLine = try await CommandLineRun.run(fixture.cutoverArguments() + ["--pgbouncer-database", "nosuch"])
+            #expect(wrongLine.status == 3, "\(wrongLine.stderr)")
+
+            // A second cutover at once: another session holds the lock.
+            try await withConnection(fixture.target) { holder in
+                try await holder.execute("SELECT pg_advisory_lock(\(0x6363_7574), hashtext(current_database()))")
+                let locked = try await CommandLineRun.run(fixture.cutoverArguments())
+                #expect(locked.status == 3, "\(locked.stderr)")
+                #expect(locked.stderr.contains("another cutover"))
+            }
+            #expect(try String(contentsOfFile: fixture.bouncer.configPath, encoding: .utf8) == config)
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+        }
+    }
+
+    /// A client idle in a transaction holds PAUSE: at --max-pause the cutover rolls back,
+    /// exit 1, and clients go on writing to the old active.
+    @Test func aPauseHeldPastMaxPauseRollsBack() async throws {
+        try await CutoverFixture.with { fixture in
+            try await withConnection(try fixture.bouncer.client("app"), fixingSettings: false) { idle in
+                try await idle.execute("BEGIN; INSERT INTO public.orders (client) VALUES (9)")
+                let run = try await CommandLineRun.run(fixture.cutoverArguments(["--max-pause", "1s"]))
+                #expect(run.status == 1, "\(run.stderr)")
+                #expect(try Self.report(run).ending == "rolled-back")
+                try await idle.execute("COMMIT")
+            }
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            try await withConnection(try fixture.bouncer.client("app"), fixingSettings: false) {
+                try await $0.execute("INSERT INTO public.orders (client) VALUES (10)")
+            }
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+        }
+    }
+
+    /// kill -9 of the cutover while it waits for a stream that was paused (SIGSTOP): nobody
+    /// runs anything, and the dead-man's switch resumes clients on the old active within
+    /// --max-pause + 1 s; `--recover` then finds nothing left to do.
+    @Test func killedMidCutoverTheWatchdogResumesClients() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            try await fixture.waitForStream()
+            stream.signal(SIGSTOP)
+            let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "3s"]))
+            try await waitUntil("the cutover to pause clients") {
+                (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("caught-up") == true
+            }
+            cutover.signal(SIGKILL)
+            let killedAt = ContinuousClock.now
+            // A client arriving now is held, then served by the old active once the watchdog resumes.
+            let port = try? await withConnection(try fixture.bouncer.client("app"), fixingSettings: false) {
+                try await $0.query("SELECT inet_server_port()").scalar(Int.self)
+            }
+            let watchdogLog = (try? String(contentsOfFile: fixture.journal + ".watchdog.log", encoding: .utf8)) ?? "no watchdog log"
+            #expect(port == Int(fixture.source["port"] ?? ""), "\(watchdogLog)")
+            #expect(ContinuousClock.now - killedAt < .seconds(5))
+            try await waitUntil("the watchdog to journal the rollback") {
+                (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("\"failed\"") == true
+            }
+            let recover = try await CommandLineRun.run(fixture.cutoverArguments(["--recover"]))
+            #expect(recover.status == 0, "\(recover.stderr)")
+            #expect(recover.stdout.contains("nothing"))
+            stream.signal(SIGCONT)
+            stream.signal(SIGTERM)
+            _ = try await stream.finished()
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+        }
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import PostgresClient
+import Synchronization
+import Testing
+import TestSupport
+
+/// An active and a passive database with the same tables, a `continuity stream` slot between
+/// them, and a private PgBouncer whose `app` line points at the active; all removed afterwards.
+struct CutoverFixture: Sendable {
+    let source: ConnectionString
+    let target: ConnectionString
+    let slot: String
+    let bouncer: PrivatePgBouncer
+    let journal: String
+
+    static let schema = """
+        CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL, note text);
+        CREATE TABLE accounts (id int PRIMARY KEY, balance bigint NOT NULL);
+        INSERT INTO accounts SELECT i, 0 FROM generate_series(1, 20) i;
+        """
+
+    static func with(_ body: (CutoverFixture) async throws -> Void) async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                try await withConnection(source) { try await $0.execute(schema) }
+                try await withConnection(target) { try await $0.execute(schema) }
+                let slot = uniqueName("cut")
+                let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
+                                                             "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
+                #expect(prepared.status == 0, "\(prepared.stderr)")
+                let line = "host=127.0.0.1 port=\(source["port"] ?? "5432") dbname=\(source["dbname"] ?? "")"
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-cutover-\(UUID())")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(at: directory) }
+                do {
+                    try await PrivatePgBouncer.with(databases: ["app": line]) { bouncer in
+                        try await body(CutoverFixture(source: source, target: target, slot: slot, bouncer: bouncer,
+                                                      journal: directory.appendingPathComponent("journal").path))
+                    }
+                } catch {
+                    await dropSlots(slot)
+                    throw error
+                }
+                await dropSlots(slot)
+            }
+        }
+    }
+
+    /// The forward slot (a completed cutover drops it) and a reverse one, wherever they are.
+    static func dropSlots(_ slot: String) async {
+        for server in [try? TestBed.active, try? TestBed.passive].compactMap({ $0 }) {
+            _ = try? await withConnection(server) {
+                try await $0.execute("""
+                    SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active_pid IS NOT NULL
+                    """, [slot + "%"])
+            }
+            try? await waitUntil("the slots to be released", timeout: .seconds(10)) {
+                try await withConnection(server) {
+                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active", [slot + "%"]).scalar(Int.self) == 0
+                }
+            }
+            _ = try? await withConnection(server) {
+                try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1", [slot + "%"])
+            }
+        }
+    }
+
+    func cutoverArguments(_ extra: [String] = []) -> [String] {
+        ["cutover", "--json", "--source", source.conninfo, "--target", target.conninfo, "--slot", slot, "--router", "pgbouncer",
+         "--pgbouncer-admin", bouncer.admin.conninfo, "--pgbouncer-config", bouncer.configPath, "--pgbouncer-database", "app",
+         "--journal", journal] + extra
+    }
+
+    func streamArguments() -> [String] {
+        ["stream", "--json", "--source", source.conninfo, "--target", target.conninfo, "--slot", slot]
+    }
+
+    func waitForStream() async throws {
+        try await waitUntil("the stream to follow the slot") {
+            try await withConnection(TestBed.active) {
+                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
+            }
+        }
+    }
+
+    /// Which node PgBouncer's `app` sends a new transaction to.
+    func routedPort() async throws -> Int {
+        try await withConnection(try bouncer.client("app"), fixingSettings: false) {
+            try await $0.query("SELECT inet_server_port()").scalar(Int.self)
+        }
+    }
+
+    static func readOnly(_ dsn: ConnectionString) async throws -> Bool {
+        try await withConnection(dsn) { try await $0.query("SELECT current_setting('default_transaction_read_only')").scalar(String.self) == "on" }
+    }
+
+    static func orderIDs(_ dsn: ConnectionString) async throws -> Set<Int64> {
+        try await withConnection(dsn) { Set(try await $0.query("SELECT id FROM orders").rows.map { try $0.decode("id", as: Int64.self) }) }
+    }
+}
+
+/// Clients inserting through PgBouncer until stopped: some on one long-lived connection, some
+/// with a new connection per transaction (`pgbench -C`). Each keeps the ids the server
+/// acknowledged and every error it saw.
+final class ClientLoad: Sendable {
+    private let shared = Shared()
+    private struct State { var acknowledged: Set<Int64> = []; var errors: [String] = []; var stop = false }
+    private final class Shared: Sendable { let state = Mutex(State()) }
+    private let tasks: [Task<Void, Never>]
+
+    init(_ client: ConnectionString, longLived: Int = 2, perTransaction: Int = 2) {
+        var tasks: [Task<Void, Never>] = []
+        for worker in 0..<(longLived + perTransaction) {
+            let fresh = worker >= longLived
+            let shared = self.shared
+            tasks.append(Task {
+                let state = shared
+                var connection: Connection?
+                while !state.state.withLock({ $0.stop }) {
+                    do {
+                        if connection == nil { connection = try await Connection.connect(client, options: .init(fixesSettings: false)) }
+                        let id = try await connection!.query("INSERT INTO public.orders (client) VALUES ($1) RETURNING id", [String(worker)])
+                            .scalar(Int64.self)
+                        state.state.withLock { _ = $0.acknowledged.insert(id) }
+                        if fresh { await connection?.close(); connection = nil }
+                    } catch {
+                        state.state.withLock { $0.errors.append("\(error)") }
+                        await connection?.close()
+                        connection = nil
+                    }
+                }
+                await connection?.close()
+            })
+        }
+        self.tasks = tasks
+    }
+
+    /// Stops the clients; returns what they saw.
+    func stop() async -> (acknowledged: Set<Int64>, errors: [String]) {
+        shared.state.withLock { $0.stop = true }
+        for task in tasks { await task.value }
+        return shared.state.withLock { ($0.acknowledged, $0.errors) }
+    }
+
+    var acknowledgedSoFar: Int { shared.state.withLock { $0.acknowledged.count } }
+}
