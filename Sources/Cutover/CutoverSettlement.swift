@@ -20,12 +20,23 @@ struct CutoverSettlement: Codable, Sendable {
 
     static func settle(source: ConnectionString, target: ConnectionString, slot: String, router: any Router,
                        store: CutoverJournalStore, by who: String, logger: Logger) async throws -> CutoverSettlement {
-        // Settling goes on without the passive (a rollback needs only the router and the
-        // active); the file journal is read then.
-        let passive = try? await Connection.connect(target.overridingReadOnlyFence())
+        // The file first: clients wait while this runs, and it needs no server. The passive's
+        // copy decides only where there is no file (`--recover` on another machine). Settling
+        // goes on without the passive: a rollback needs only the router and the active.
+        let file = try store.readFile()
+        // Connected when first needed: an unreachable passive would otherwise cost a connect timeout first.
+        var passive: Connection?
+        var triedPassive = false
+        func passiveSession() async -> Connection? {
+            if !triedPassive {
+                triedPassive = true
+                passive = try? await Connection.connect(target.overridingReadOnlyFence())
+            }
+            return passive
+        }
         let last: CutoverJournal?
         do {
-            last = try await store.read(passive: passive).last
+            last = file.isEmpty ? try await store.read(passive: await passiveSession()).last : file.last
         } catch {
             await passive?.close()
             throw error
@@ -49,13 +60,15 @@ struct CutoverSettlement: Codable, Sendable {
         case .nothing:
             break
         case .rollBack:
+            // RESUME first: before `promoted` only `--router none` fenced the old active.
+            let resumed = await step("let clients through to the old active (\(router.description))") { try await router.rollBack() }
             _ = await step("unfenced the old active") {
                 try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.unfence($0) }
             }
-            if await step("let clients through to the old active (\(router.description))", { try await router.rollBack() }) {
+            if resumed {
                 _ = await step("journalled failed") {
                     try await store.append(CutoverJournal(state: .failed, time: Date(), cutoverLSN: last?.cutoverLSN,
-                                                          reason: "rolled back by \(who) from \(from)"), passive: passive)
+                                                          reason: "rolled back by \(who) from \(from)"), passive: await passiveSession())
                 }
             }
         case .rollForward:
@@ -63,7 +76,7 @@ struct CutoverSettlement: Codable, Sendable {
                 try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.fence($0) }
             }
             _ = await step("promoted the passive") {
-                guard let passive else { throw Failure("the passive is unreachable", fix: "start it, then run `cutover --recover` again") }
+                guard let passive = await passiveSession() else { throw Failure("the passive is unreachable", fix: "start it, then run `cutover --recover` again") }
                 try await CutoverNodes.promote(passive, slot: slot)
             }
             _ = await step("repointed \(router.description)") { try await router.repoint() }
@@ -71,7 +84,7 @@ struct CutoverSettlement: Codable, Sendable {
             if await step("let clients through to the new active", { try await router.resume() }) {
                 _ = await step("journalled resumed") {
                     try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,
-                                                          reason: "rolled forward by \(who) from \(from)"), passive: passive)
+                                                          reason: "rolled forward by \(who) from \(from)"), passive: await passiveSession())
                 }
             }
         }
