@@ -112,8 +112,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [["cutover"],
-                      ["hook", "pre-destroy"], ["hook", "post-create"], ["drill"], ["agent"]])
+    @Test(arguments: [["hook", "pre-destroy"], ["hook", "post-create"], ["drill"], ["agent"]])
     func pendingCommandsSaySoAndExitOne(_ arguments: [String]) async throws {
         let run = try await CommandLineRun.run(arguments)
         #expect(run.status == 1)
@@ -122,9 +121,10 @@ import TestSupport
 
     @Test func errorsAreJSONToo() async throws {
         let run = try await CommandLineRun.run(["cutover", "--json"])
-        #expect(run.status == 1)
+        #expect(run.status == 2)
         let document = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
         let error = document?["error"] as? [String: Any]
-        #expect(error?["exit_status"] as? Int == 1)
+        #expect(error?["exit_status"] as? Int == 2)
+        #expect((error?["problem"] as? String)?.contains("--source") == true)
     }
 }

@@ -159,4 +159,39 @@ import TestSupport
             #expect(try await !CutoverFixture.readOnly(fixture.source))
         }
     }
+
+    /// A → B under load with `--reverse`, the reverse stream into the fenced A, then B → A under
+    /// load: every commit acknowledged through either cutover is on A at the end, and B is fenced.
+    @Test func cuttingBackThroughTheReverseStreamLosesNothing() async throws {
+        try await CutoverFixture.with { fixture in
+            let reverseSlot = fixture.slot + "_reverse"
+            let forward = try RunningCommand(fixture.streamArguments())
+            try await fixture.waitForStream()
+            let clients = ClientLoad(try fixture.bouncer.client("app"))
+            try await waitUntil("clients to write") { clients.acknowledgedSoFar > 50 }
+            let there = try await CommandLineRun.run(fixture.cutoverArguments(["--max-pause", "10s", "--reverse"]))
+            #expect(there.status == 0, "\(there.stderr)")
+            #expect(try Self.report(there).reverseSlot == reverseSlot)
+            #expect(try await forward.finished().status == 0)
+
+            let back = CutoverFixture(source: fixture.target, target: fixture.source, slot: reverseSlot, bouncer: fixture.bouncer,
+                                      journal: fixture.journal + ".back")
+            let reverse = try RunningCommand(back.streamArguments())
+            try await back.waitForStream()
+            let before = clients.acknowledgedSoFar
+            try await waitUntil("clients to write on B") { clients.acknowledgedSoFar > before + 50 }
+            let home = try await CommandLineRun.run(back.cutoverArguments(["--max-pause", "10s"]))
+            #expect(home.status == 0, "\(home.stderr)\nthe reverse stream's log:\n\(reverse.stderrSoFar)")
+            let after = clients.acknowledgedSoFar
+            try await waitUntil("clients to write on A again") { clients.acknowledgedSoFar > after + 50 }
+            let (acknowledged, errors) = await clients.stop()
+            #expect(try await reverse.finished().status == 0)
+            #expect(errors.isEmpty, "client errors: \(errors.prefix(3))")
+            let onA = try await CutoverFixture.orderIDs(fixture.source)
+            #expect(acknowledged.subtracting(onA).isEmpty, "missing on A: \(acknowledged.subtracting(onA).sorted().prefix(5))")
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+            #expect(try await CutoverFixture.readOnly(fixture.target))
+        }
+    }
 }
