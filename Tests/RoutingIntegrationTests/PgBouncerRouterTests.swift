@@ -73,6 +73,28 @@ import TestSupport
         }
     }
 
+    /// pgbouncer#715: a RESUME sent by someone else while PAUSE waits leaves that PAUSE waiting
+    /// for good. Ours still returns at its deadline (and says it did not complete).
+    @Test func aConcurrentResumeCannotHangThePause() async throws {
+        try await Nodes.with { nodes in
+            try await PrivatePgBouncer.with(databases: ["app": Harness.line(nodes.from)]) { bouncer in
+                let router = router(bouncer, nodes)
+                let holder = try await client(bouncer.client("app"))
+                try await holder.execute("BEGIN")
+                _ = try await writeLands(holder)
+                let started = ContinuousClock.now
+                let pausing = Task { try await router.pause(deadline: started + .seconds(2)) }
+                try await waitUntil("PgBouncer to start pausing") { try await isPaused(bouncer) }
+                try await withConnection(bouncer.admin, fixingSettings: false) { try await $0.execute("RESUME app") }
+                try await holder.execute("COMMIT")
+                await #expect(throws: PauseHeld.self) { try await pausing.value }
+                #expect(ContinuousClock.now - started < .seconds(4))
+                #expect(try await writeLandsOnANewSession(bouncer.client("app")) == "from")
+                await holder.close()
+            }
+        }
+    }
+
     /// pgbouncer#498: a client arriving while paused, and RELOAD changing the host meanwhile.
     @Test func aClientArrivingDuringThePauseIsHeldThenServedByTheNewActive() async throws {
         try await Nodes.with { nodes in
