@@ -17,6 +17,24 @@ struct PgBouncerRouter: Router {
     let database: String
     let from: RouterNode
     let to: RouterNode
+    /// nil when the admin DSN cannot be parsed (a spec decoded from a damaged file): each step
+    /// then throws that error.
+    private let session: ConsoleSession?
+
+    init(admin: String, config: String, database: String, from: RouterNode, to: RouterNode) {
+        self.admin = admin
+        self.config = config
+        self.database = database
+        self.from = from
+        self.to = to
+        self.session = (try? PgBouncerConsole(admin: admin)).map(ConsoleSession.init)
+    }
+
+    private func console() throws -> ConsoleSession {
+        if let session { return session }
+        _ = try PgBouncerConsole(admin: admin)
+        throw UsageError("PgBouncer's admin DSN cannot be parsed")
+    }
 
     var description: String {
         "pgbouncer database \(database) via \((try? PgBouncerConsole(admin: admin))?.address ?? "its admin console")"
@@ -77,7 +95,8 @@ struct PgBouncerRouter: Router {
             throw error
         }
         if answer != nil {
-            await pausing.close()
+            // Kept for RELOAD and RESUME: no new login while clients wait.
+            if let session { await session.adopt(pausing) } else { await pausing.close() }
             return
         }
         // The deadline came first. Name the holders while they still hold it, then let clients go.
@@ -135,15 +154,15 @@ struct PgBouncerRouter: Router {
     }
 
     func reload() async throws {
-        try await PgBouncerConsole(admin: admin).run("RELOAD")
+        try await console().run("RELOAD")
     }
 
     func resume() async throws {
-        try await PgBouncerConsole(admin: admin).resume(database)
+        try await console().resume(database)
     }
 
     func rollBack() async throws {
-        try await PgBouncerConsole(admin: admin).resume(database)
+        try await console().resume(database)
     }
 
     private static func describe(_ host: String?, _ port: Int?, _ dbname: String) -> String {
