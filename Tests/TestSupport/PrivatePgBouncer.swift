@@ -80,10 +80,15 @@ public final class PrivatePgBouncer: Sendable {
             } else {
                 try await run(pgbouncerPath(), ["-d", bouncer.configPath])
             }
+            // Ours, not another test's that got the same free port: its logfile is in our directory.
             try await waitUntil("the private PgBouncer on port \(bouncer.port) to answer") {
-                (try? await Connection.with(bouncer.admin, options: .init(connectTimeout: 2, fixesSettings: false)) {
-                    try await $0.query("SHOW VERSION")
-                }) != nil
+                let logfile = try? await Connection.with(bouncer.admin, options: .init(connectTimeout: 2, fixesSettings: false)) {
+                    try await $0.query("SHOW CONFIG").rows.first { $0["key"] == "logfile" }?["value"]
+                }
+                if let logfile, logfile != directory + "/pgbouncer.log" {
+                    throw TestBedMissing(key: "a free port for PgBouncer (\(bouncer.port) was taken by another test's)")
+                }
+                return logfile != nil
             }
             return bouncer
         } catch {
