@@ -153,8 +153,18 @@ struct PgBouncerRouter: Router {
         try AtomicFile.replace(line.file, with: try PgBouncerConfigFile.rewrite(text, lineNumber: line.lineNumber, to: to))
     }
 
+    /// RELOAD, then a check that PgBouncer now sends the database to `to` (RELOAD has read the
+    /// files when it answers): a rewritten file PgBouncer does not read must not go unnoticed.
     func reload() async throws {
-        try await console().run("RELOAD")
+        let session = try console()
+        try await session.run("RELOAD")
+        let live = try await session.run("SHOW DATABASES").rows.first { $0["name"] == database }
+        let host = live?["host"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let live, host == to.host, live["port"].flatMap({ Int($0) }) == to.port, live["database"] == to.dbname else {
+            throw Failure("after RELOAD PgBouncer sends database \(database) to "
+                          + "\(live.map { Self.describe(host, $0["port"].flatMap { Int($0) }, $0["database"] ?? "?") } ?? "nowhere"), not to \(to)",
+                          fix: "check that \(config) (or the file it includes) is the file PgBouncer reads, fix its line, and RELOAD")
+        }
     }
 
     func resume() async throws {

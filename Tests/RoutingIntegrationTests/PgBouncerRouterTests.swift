@@ -143,6 +143,44 @@ import TestSupport
         }
     }
 
+    /// The line may live in a file the main one includes: that file is rewritten, and RELOAD
+    /// takes it.
+    @Test func theLineInAnIncludedFileIsTheOneRewritten() async throws {
+        try await Nodes.with { nodes in
+            try await PrivatePgBouncer.with(databases: ["app": Harness.line(nodes.from)]) { bouncer in
+                let directory = (bouncer.configPath as NSString).deletingLastPathComponent
+                let included = directory + "/databases.ini"
+                try "; the application's pools\napp = \(Harness.line(nodes.from))\n".write(toFile: included, atomically: true, encoding: .utf8)
+                let main = try String(contentsOfFile: bouncer.configPath, encoding: .utf8)
+                // Absolute: PgBouncer resolves a relative one against its working directory.
+                try main.replacingOccurrences(of: "app = \(Harness.line(nodes.from))", with: "%include \(included)")
+                    .write(toFile: bouncer.configPath, atomically: true, encoding: .utf8)
+                let router = router(bouncer, nodes)
+                try await withConnection(bouncer.admin, fixingSettings: false) { try await $0.execute("RELOAD") }
+                #expect(await router.preflight() == [])
+                try await router.pause(deadline: .now + .seconds(10))
+                try await router.repoint()
+                try await router.reload()
+                try await router.resume()
+                #expect(try String(contentsOfFile: included, encoding: .utf8) == "; the application's pools\napp = \(Harness.line(nodes.to))\n")
+                #expect(try String(contentsOfFile: bouncer.configPath, encoding: .utf8).contains("%include \(included)"))
+                #expect(try await writeLandsOnANewSession(bouncer.client("app")) == "to")
+            }
+        }
+    }
+
+    /// A RELOAD that leaves the database where it was (the file not rewritten, or not the one
+    /// PgBouncer reads) is a failure, not a silent success.
+    @Test func aReloadThatDoesNotReachTheTargetFails() async throws {
+        try await Nodes.with { nodes in
+            try await PrivatePgBouncer.with(databases: ["app": Harness.line(nodes.from)]) { bouncer in
+                let error = await #expect(throws: Failure.self) { try await router(bouncer, nodes).reload() }
+                #expect(error?.problem.contains("not to \(nodes.to)") == true)
+                #expect(error?.fix?.contains(bouncer.configPath) == true)
+            }
+        }
+    }
+
     @Test func preflightNamesAMissingLineALineElsewhereAndADeadConsole() async throws {
         try await Nodes.with { nodes in
             try await PrivatePgBouncer.with(databases: ["other": Harness.line(nodes.from)]) { bouncer in
