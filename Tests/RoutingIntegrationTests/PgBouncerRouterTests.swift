@@ -56,7 +56,8 @@ import TestSupport
                 let started = ContinuousClock.now
                 let error = await #expect(throws: PauseHeld.self) { try await router.pause(deadline: .now + .seconds(1)) }
                 let waited = ContinuousClock.now - started
-                #expect(waited >= .seconds(1) && waited < .seconds(4))
+                // Held for ever without the deadline; the bound leaves room for a loaded machine.
+                #expect(waited >= .seconds(1) && waited < .seconds(15))
                 #expect(error?.status == .failed)
                 let named = error?.holders.joined(separator: "\n") ?? ""
                 #expect(error?.holders.count == 1)
@@ -83,12 +84,12 @@ import TestSupport
                 try await holder.execute("BEGIN")
                 _ = try await writeLands(holder)
                 let started = ContinuousClock.now
-                let pausing = Task { try await router.pause(deadline: started + .seconds(2)) }
+                let pausing = Task { try await router.pause(deadline: started + .seconds(5)) }
                 try await waitUntil("PgBouncer to start pausing") { try await isPaused(bouncer) }
                 try await withConnection(bouncer.admin, fixingSettings: false) { try await $0.execute("RESUME app") }
                 try await holder.execute("COMMIT")
                 await #expect(throws: PauseHeld.self) { try await pausing.value }
-                #expect(ContinuousClock.now - started < .seconds(4))
+                #expect(ContinuousClock.now - started < .seconds(20))
                 #expect(try await writeLandsOnANewSession(bouncer.client("app")) == "from")
                 await holder.close()
             }

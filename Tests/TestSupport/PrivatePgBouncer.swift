@@ -97,15 +97,34 @@ public final class PrivatePgBouncer: Sendable {
         }
     }
 
-    /// Stops it (immediate shutdown) and removes its directory. Its pidfile goes when it has exited.
+    /// Stops it (immediate shutdown) and removes its directory. The process is found by its
+    /// command line (our config file's path), not only by its pidfile: one PgBouncer was seen
+    /// left running although its pidfile named it.
     public func stop() async {
         let pidfile = directory + "/pgbouncer.pid"
+        var pids = Set(Self.processes(runningWith: configPath))
         if let text = try? String(contentsOfFile: pidfile, encoding: .utf8),
            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
-            kill(pid, SIGTERM)
-            try? await waitUntil("PgBouncer \(pid) to exit") { !FileManager.default.fileExists(atPath: pidfile) }
+            pids.insert(pid)
         }
+        for pid in pids { kill(pid, SIGTERM) }
+        try? await waitUntil("PgBouncer to exit") { Self.processes(runningWith: self.configPath).isEmpty }
+        for pid in Self.processes(runningWith: configPath) { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Live processes (not zombies) whose command line holds `argument`, from /proc.
+    private static func processes(runningWith argument: String) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry),
+                  let commandLine = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
+                  !commandLine.isEmpty,
+                  commandLine.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == argument }),
+                  String(decoding: commandLine.split(separator: 0).first ?? [], as: UTF8.self).hasSuffix("pgbouncer")
+            else { return nil }
+            return pid
+        }
     }
 
     private static func pgbouncerPath() throws -> String {
