@@ -109,11 +109,15 @@ struct ScriptDirectory {
         // Close-on-exec: a child another test spawns meanwhile must not keep the file open for
         // writing, or running it fails with ETXTBSY ("Text file busy").
         let descriptor = open(directory.script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw TestBedMissing(key: "a writable \(directory.script)") }
+        guard descriptor >= 0 else { throw ScriptNotWritten(path: directory.script) }
         let bytes = Array(script.utf8)
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         close(descriptor)
-        guard written == bytes.count else { throw TestBedMissing(key: "a written \(directory.script)") }
+        guard written == bytes.count else { throw ScriptNotWritten(path: directory.script) }
         return try await body(directory)
     }
+}
+
+struct ScriptNotWritten: Error {
+    let path: String
 }

@@ -98,8 +98,8 @@ public final class PrivatePgBouncer: Sendable {
     }
 
     /// Stops it (immediate shutdown) and removes its directory. The process is found by its
-    /// command line (our config file's path), not only by its pidfile: one PgBouncer was seen
-    /// left running although its pidfile named it.
+    /// command line (our config file's path) as well as by its pidfile, and killed if it does
+    /// not exit, so no test leaves a PgBouncer behind.
     public func stop() async {
         let pidfile = directory + "/pgbouncer.pid"
         var pids = Set(Self.processes(runningWith: configPath))
