@@ -7,10 +7,12 @@ import OperatorErrors
 /// Read as PgBouncer reads them: `[section]` headers (any case), `;` and `#` comment lines,
 /// `key = value` with spaces allowed around `=`, database names optionally in double quotes,
 /// `%include FILE` read in place (the section carries on into and out of the included file; a
-/// later line for the same database overrides an earlier one). One choice PgBouncer leaves
-/// open: its docs resolve a relative `%include` against its working directory, which a
-/// daemon's is not known to us; we resolve it against the including file's directory, where
-/// such files live in practice. Values are connect strings: `key=value` pairs, values
+/// later line for the same database overrides an earlier one). One difference, chosen: PgBouncer
+/// (1.18, tried) resolves a relative `%include` against its own working directory, which we
+/// cannot know; we resolve it against the including file's directory, where such files live in
+/// practice. Should that be a different file, the router's preflight finds PgBouncer running a
+/// line the file does not have, and its reload finds the database not pointing at the target.
+/// Values are connect strings: `key=value` pairs, values
 /// optionally in single quotes (`''` for a quote); keys are case-sensitive, as PgBouncer
 /// compares them.
 public enum PgBouncerConfigFile {

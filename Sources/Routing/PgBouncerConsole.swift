@@ -29,13 +29,6 @@ struct PgBouncerConsole {
         try await Connection.with(admin, options: Self.options) { try await $0.query(command) }
     }
 
-    /// `RESUME db`; a database that is not paused is what we want, so that is success too.
-    func resume(_ database: String) async throws {
-        do {
-            try await run("RESUME \(quoteIdentifier(database))")
-        } catch let error as ServerError where error.message.contains("not paused") {
-        }
-    }
 
     /// Who keeps `database` from pausing: its server connections still linked to a client,
     /// with that client's address and application_name (from SHOW SERVERS / SHOW CLIENTS), and
@@ -50,6 +43,46 @@ struct PgBouncerConsole {
             return LinkedServer(pid: server["remote_pid"].flatMap { Int($0) },
                                 clientAddress: client.map { "\($0["addr"] ?? "?"):\($0["port"] ?? "?")" },
                                 applicationName: client?["application_name"] ?? server["application_name"])
+        }
+    }
+}
+
+/// One console session kept across a cutover's steps: the session whose PAUSE completed goes on
+/// to RELOAD and RESUME, so clients do not wait for two more logins (each a SCRAM exchange).
+/// A session found broken is replaced once by a new one.
+actor ConsoleSession {
+    private let console: PgBouncerConsole
+    private var connection: Connection?
+
+    init(_ console: PgBouncerConsole) { self.console = console }
+
+    func adopt(_ session: Connection) async {
+        await connection?.close()
+        connection = session
+    }
+
+    @discardableResult
+    func run(_ command: String) async throws -> QueryResult {
+        if let connection {
+            do {
+                return try await connection.query(command)
+            } catch let error as ServerError {
+                throw error  // the console's answer: the session is fine
+            } catch {
+                await connection.close()
+                self.connection = nil
+            }
+        }
+        let fresh = try await console.connect()
+        connection = fresh
+        return try await fresh.query(command)
+    }
+
+    /// `RESUME db`; a database that is not paused is what we want, so that is success too.
+    func resume(_ database: String) async throws {
+        do {
+            try await run("RESUME \(quoteIdentifier(database))")
+        } catch let error as ServerError where error.message.contains("not paused") {
         }
     }
 }

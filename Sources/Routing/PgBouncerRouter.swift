@@ -17,6 +17,24 @@ struct PgBouncerRouter: Router {
     let database: String
     let from: RouterNode
     let to: RouterNode
+    /// nil when the admin DSN cannot be parsed (a spec decoded from a damaged file): each step
+    /// then throws that error.
+    private let session: ConsoleSession?
+
+    init(admin: String, config: String, database: String, from: RouterNode, to: RouterNode) {
+        self.admin = admin
+        self.config = config
+        self.database = database
+        self.from = from
+        self.to = to
+        self.session = (try? PgBouncerConsole(admin: admin)).map(ConsoleSession.init)
+    }
+
+    private func console() throws -> ConsoleSession {
+        if let session { return session }
+        _ = try PgBouncerConsole(admin: admin)
+        throw UsageError("PgBouncer's admin DSN cannot be parsed")
+    }
 
     var description: String {
         "pgbouncer database \(database) via \((try? PgBouncerConsole(admin: admin))?.address ?? "its admin console")"
@@ -77,7 +95,8 @@ struct PgBouncerRouter: Router {
             throw error
         }
         if answer != nil {
-            await pausing.close()
+            // Kept for RELOAD and RESUME: no new login while clients wait.
+            if let session { await session.adopt(pausing) } else { await pausing.close() }
             return
         }
         // The deadline came first. Name the holders while they still hold it, then let clients go.
@@ -134,16 +153,26 @@ struct PgBouncerRouter: Router {
         try AtomicFile.replace(line.file, with: try PgBouncerConfigFile.rewrite(text, lineNumber: line.lineNumber, to: to))
     }
 
+    /// RELOAD, then a check that PgBouncer now sends the database to `to` (RELOAD has read the
+    /// files when it answers): a rewritten file PgBouncer does not read must not go unnoticed.
     func reload() async throws {
-        try await PgBouncerConsole(admin: admin).run("RELOAD")
+        let session = try console()
+        try await session.run("RELOAD")
+        let live = try await session.run("SHOW DATABASES").rows.first { $0["name"] == database }
+        let host = live?["host"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let live, host == to.host, live["port"].flatMap({ Int($0) }) == to.port, live["database"] == to.dbname else {
+            throw Failure("after RELOAD PgBouncer sends database \(database) to "
+                          + "\(live.map { Self.describe(host, $0["port"].flatMap { Int($0) }, $0["database"] ?? "?") } ?? "nowhere"), not to \(to)",
+                          fix: "check that \(config) (or the file it includes) is the file PgBouncer reads, fix its line, and RELOAD")
+        }
     }
 
     func resume() async throws {
-        try await PgBouncerConsole(admin: admin).resume(database)
+        try await console().resume(database)
     }
 
     func rollBack() async throws {
-        try await PgBouncerConsole(admin: admin).resume(database)
+        try await console().resume(database)
     }
 
     private static func describe(_ host: String?, _ port: Int?, _ dbname: String) -> String {

@@ -26,6 +26,7 @@ struct ReadOnlyRouter: Router {
         }
     }
 
+    /// Waits for nobody (sessions are ended, not drained), so the deadline is not needed.
     func pause(deadline: ContinuousClock.Instant) async throws {
         _ = try await Fence.readonly.apply(to: try from.connectionString())
     }

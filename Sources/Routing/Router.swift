@@ -20,7 +20,8 @@ public protocol Router: Sendable {
     /// same directory + fsync + rename, every other byte of the file unchanged, mode kept).
     /// Idempotent.
     func repoint() async throws
-    /// pgbouncer: RELOAD; others: nothing.
+    /// pgbouncer: RELOAD, then a check that PgBouncer now sends the database to `to` (a
+    /// Failure if not); others: nothing.
     func reload() async throws
     /// Lets clients through (forward: to the new active). Idempotent: "not paused" is success.
     func resume() async throws

@@ -27,6 +27,20 @@ import TestSupport
         }
     }
 
+    /// A re-run after a crash finds the database fenced already, read-only by default even for
+    /// the session that puts the fence up: the fence goes up again all the same.
+    @Test func readonlyOnADatabaseFencedAlreadyIsHarmless() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            let first = try await Fence.readonly.apply(to: source)
+            let again = try await Fence.readonly.apply(to: source)
+            #expect(first != nil && again == first)
+            let refused = await #expect(throws: ServerError.self) {
+                try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int)") }
+            }
+            #expect(refused?.sqlState == "25006")
+        }
+    }
+
     /// While the fence stands, a client coming through PgBouncer is held; RESUME lets it on.
     @Test func pgbouncerHoldsClientsAndARepeatIsHarmless() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
