@@ -80,7 +80,7 @@ import TestSupport
             Row(3, "so --init copy cannot copy into it", ["stream", "--source", source.conninfo, "--target", full.conninfo, "--slot", slot, "--init", "copy"]),
             Row(1, "connection refused", ["stream", "--source", "host=127.0.0.1 port=1 dbname=app", "--target", empty.conninfo, "--slot", slot]),
             Row(2, "is not a duration", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "none", "--max-pause", "soon"]),
-            Row(2, "--router", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "haproxy"]),
+            Row(2, "unknown router", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "haproxy"]),
             Row(2, "--pgbouncer-config", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "pgbouncer",
                                            "--pgbouncer-admin", "host=127.0.0.1 port=1 dbname=pgbouncer"]),
             Row(3, "no slot", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "none", "--slot", slot,

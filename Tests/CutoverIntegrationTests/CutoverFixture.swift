@@ -77,7 +77,7 @@ struct CutoverFixture: Sendable {
 
     func waitForStream() async throws {
         try await waitUntil("the stream to follow the slot") {
-            try await withConnection(TestBed.active) {
+            try await withConnection(source) {
                 try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
             }
         }
