@@ -113,10 +113,22 @@ public struct StreamProgress: Sendable, Equatable {
     /// Marks the passive promoted for the slot (cutover). It waits for a stream's sequence
     /// sync under way (`lockForSequenceSync`), so none that started before can set a sequence
     /// after, and every later one sees the mark and stops.
+    /// A sync that holds the lock longer than half a second is stuck (a stopped stream process):
+    /// its session is ended, which ends its transaction, and the lock is taken then.
     public static func markPromoted(slot: String, on connection: Connection) async throws {
-        try await connection.execute("BEGIN")
+        try await connection.execute("BEGIN; SET LOCAL lock_timeout = '500ms'")
         do {
-            try await connection.execute("SELECT pg_advisory_xact_lock(\(promotionLockKey), hashtext($1))", [slot])
+            do {
+                try await connection.execute("SAVEPOINT lock")
+                try await connection.execute("SELECT pg_advisory_xact_lock(\(promotionLockKey), hashtext($1))", [slot])
+            } catch let error as ServerError where error.sqlState == "55P03" {
+                try await connection.execute("ROLLBACK TO SAVEPOINT lock")
+                try await connection.execute("""
+                    SELECT pg_terminate_backend(pid, 1000) FROM pg_locks
+                    WHERE locktype = 'advisory' AND granted AND classid = \(promotionLockKey)::oid AND objid = hashtext($1)::oid AND pid <> pg_backend_pid()
+                    """, [slot])
+                try await connection.execute("SELECT pg_advisory_xact_lock(\(promotionLockKey), hashtext($1))", [slot])
+            }
             try await connection.execute("UPDATE \(table) SET promoted_at = clock_timestamp() WHERE slot = $1 AND promoted_at IS NULL", [slot])
             try await connection.execute("COMMIT")
         } catch {

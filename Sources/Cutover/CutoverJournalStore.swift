@@ -4,23 +4,31 @@ import PostgresClient
 
 /// Where the journal lives: a local file, written first and read by the watchdog and
 /// `--recover` (it needs no server), and a table on the passive, for `cutover status` from
-/// anywhere and for the record to outlive this machine. A record is in both before the work
-/// it announces starts, so the file is never behind the table.
+/// anywhere and for the record to outlive this machine. A record is in the file before the
+/// work it announces starts, and in the table as far as the passive allows, so the file is
+/// never behind the table.
 struct CutoverJournalStore: Sendable {
     let path: String
     let slot: String
 
     static let table = "continuity.cutover_journal"
 
-    /// Appends the record to the file (fsynced) and then to the table on `passive`.
-    func append(_ record: CutoverJournal, passive: Connection?) async throws {
+    /// Appends the record to the file (fsynced): from then on it is journalled, as the watchdog
+    /// and `--recover` see it. The copy on `passive` is best effort (the passive may be what
+    /// failed): the problem with it is returned, to be logged.
+    func append(_ record: CutoverJournal, passive: Connection?) async throws -> String? {
         try appendToFile(record)
-        guard let passive else { return }
-        try await Self.createTable(on: passive)
-        try await passive.execute("""
-            INSERT INTO \(Self.table) (slot, state, at, cutover_lsn, reason, record) VALUES ($1, $2, $3::timestamptz, $4::pg_lsn, $5, $6)
-            """, [slot, record.state.rawValue, record.timeText, record.cutoverLSN?.description,
-                  record.reason, record.jsonLine])
+        guard let passive else { return nil }
+        do {
+            try await Self.createTable(on: passive)
+            try await passive.execute("""
+                INSERT INTO \(Self.table) (slot, state, at, cutover_lsn, reason, record) VALUES ($1, $2, $3::timestamptz, $4::pg_lsn, $5, $6)
+                """, [slot, record.state.rawValue, record.timeText, record.cutoverLSN?.description,
+                      record.reason, record.jsonLine])
+            return nil
+        } catch {
+            return "the passive's copy of the journal lacks the \(record.state.rawValue) record: \((error as? any OperatorError)?.problem ?? "\(error)")"
+        }
     }
 
     /// The file's records, oldest first; an empty list when there is no file.

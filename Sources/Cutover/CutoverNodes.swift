@@ -79,18 +79,37 @@ final class CutoverNodes: Sendable {
         try await SequenceValues.read(from: active).set(on: passive)
     }
 
-    /// The old active's database read-only for new transactions, and every other client session
-    /// on it ended, so nothing that bypasses the router writes to it any more.
+    /// The old active's database read-only for new sessions, and every other client session on
+    /// it ended, waiting until each has exited: a client that bypasses the router (a cron job,
+    /// psql, another pooler) cannot commit after the cutover LSN. A session that cannot be
+    /// ended (a superuser's, for a cutover run by another role) fails the step.
     func fenceOldActive() async throws {
         try await Self.fence(active)
     }
 
     static func fence(_ active: Connection) async throws {
         try await active.execute("ALTER DATABASE \(try await databaseName(active)) SET default_transaction_read_only = on")
-        try await active.execute("""
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+        let fencedAt = try await active.query("SELECT clock_timestamp()::text").scalar(String.self)
+        let others = try await active.query("""
+            SELECT pid::text FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-            """)
+            """).rows.compactMap { $0["pid"] }
+        for pid in others {
+            // Waits (up to a second) until the backend has exited, so no commit of it is still on
+            // its way. One that may not be ended is named below.
+            _ = try? await active.execute("SELECT pg_terminate_backend($1::int, 1000)", [pid])
+        }
+        // Sessions that began before the fence and are still there could still write.
+        let left = try await active.query("""
+            SELECT string_agg(pid::text || ' (' || coalesce(nullif(application_name, ''), usename::text) || ')', ', ')
+            FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+              AND backend_start < $1::timestamptz
+            """, [fencedAt]).rows.first?["string_agg"] ?? nil
+        if let left {
+            throw Failure("sessions on the old active could not be ended, so they could still write: \(left)",
+                          fix: "run cutover as a role that may end them (a superuser), or close them first")
+        }
     }
 
     /// The mark that stops any stream into the passive for good, then its database writable.

@@ -39,17 +39,34 @@ public enum CutoverRunner {
 
     /// `cutover --recover`: settles a half-done cutover from its journal.
     public static func recover(_ options: CutoverOptions, logger: Logger) async throws -> CutoverSettlementReport {
-        let settlement = try await CutoverSettlement.settle(
-            source: options.source, target: options.target, slot: options.slot, router: try options.makeRouter(),
-            store: CutoverJournalStore(path: options.journalPath, slot: options.slot), by: "cutover --recover", logger: logger)
-        return CutoverSettlementReport(settlement)
+        // A cutover still running holds the locks: settling under it would undo what it does.
+        // A node that does not answer cannot hold them for anyone either.
+        let nodes = try? await CutoverNodes.connect(source: options.source, target: options.target, slot: options.slot)
+        if let nodes {
+            do {
+                try await nodes.takeLocks()
+            } catch {
+                await nodes.close()
+                throw error
+            }
+        }
+        do {
+            let settlement = try await CutoverSettlement.settle(
+                source: options.source, target: options.target, slot: options.slot, router: try options.makeRouter(),
+                store: CutoverJournalStore(path: options.journalPath, slot: options.slot), by: "cutover --recover", logger: logger)
+            await nodes?.close()
+            return CutoverSettlementReport(settlement)
+        } catch {
+            await nodes?.close()
+            throw error
+        }
     }
 
     /// `cutover status`: the journal, from the file or else the passive's table.
-    public static func journal(path: String, slot: String, target: ConnectionString) async throws -> [CutoverJournal] {
+    public static func journal(path: String, slot: String, target: ConnectionString?) async throws -> [CutoverJournal] {
         let store = CutoverJournalStore(path: path, slot: slot)
         let file = try store.readFile()
-        if !file.isEmpty { return file }
+        guard file.isEmpty, let target else { return file }
         return try await Connection.with(target) { try await store.readTable(on: $0) }
     }
 }
@@ -156,7 +173,7 @@ private actor Execution {
             }
             return .lockTaken
         case .journal(let record):
-            try await store.append(record, passive: nodes?.passive)
+            if let warning = try await store.append(record, passive: nodes?.passive) { logger.warning("\(warning)") }
             records.append(record)
             logger.info("journalled \(record.state.rawValue)")
             return .journalled
@@ -167,13 +184,12 @@ private actor Execution {
             return .watchdogStarted
         case .pause(let deadline):
             pauseSent = .now
-            if case .none = options.router {
-                // Without a pooler the fence is the pause. Put up from the cutover's own session,
-                // which it spares (the router's own fence would end this session too).
-                try await requireNodes().fenceOldActive()
-            } else {
-                try await router.pause(deadline: deadline)
-            }
+            // Without a pooler the fence is the pause. With one, the fence follows the router's
+            // pause, so a client that bypasses the router cannot commit after the cutover LSN
+            // either. Put up from the cutover's own session, which it spares (the none router's
+            // own fence would end this session too); a rollback takes it down.
+            if case .none = options.router {} else { try await router.pause(deadline: deadline) }
+            try await requireNodes().fenceOldActive()
             return .pauseAcknowledged
         case .readCutoverLSN:
             return .cutoverLSNRead(try await requireNodes().emitMarker())

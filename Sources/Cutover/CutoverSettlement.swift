@@ -35,11 +35,19 @@ struct CutoverSettlement: Codable, Sendable {
             return passive
         }
         let last: CutoverJournal?
-        do {
-            last = file.isEmpty ? try await store.read(passive: await passiveSession()).last : file.last
-        } catch {
-            await passive?.close()
-            throw error
+        if file.isEmpty {
+            guard let session = await passiveSession() else {
+                throw Failure("there is no journal file \(store.path) and the passive does not answer, so the journal cannot be read",
+                              fix: "run --recover where the cutover ran (its --journal), or once the passive answers")
+            }
+            do {
+                last = try await store.readTable(on: session).last
+            } catch {
+                await session.close()
+                throw error
+            }
+        } else {
+            last = file.last
         }
         var done: [String] = [], problems: [String] = []
         func step(_ name: String, _ work: () async throws -> Void) async -> Bool {
@@ -67,7 +75,7 @@ struct CutoverSettlement: Codable, Sendable {
             }
             if resumed {
                 _ = await step("journalled failed") {
-                    try await store.append(CutoverJournal(state: .failed, time: Date(), cutoverLSN: last?.cutoverLSN,
+                    _ = try await store.append(CutoverJournal(state: .failed, time: Date(), cutoverLSN: last?.cutoverLSN,
                                                           reason: "rolled back by \(who) from \(from)"), passive: await passiveSession())
                 }
             }
@@ -83,7 +91,7 @@ struct CutoverSettlement: Codable, Sendable {
             _ = await step("reloaded the router") { try await router.reload() }
             if await step("let clients through to the new active", { try await router.resume() }) {
                 _ = await step("journalled resumed") {
-                    try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,
+                    _ = try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,
                                                           reason: "rolled forward by \(who) from \(from)"), passive: await passiveSession())
                 }
             }

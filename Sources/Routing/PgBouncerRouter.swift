@@ -83,6 +83,12 @@ struct PgBouncerRouter: Router {
     func pause(deadline: ContinuousClock.Instant) async throws {
         let console = try PgBouncerConsole(admin: admin)
         let pausing = try await console.connect()
+        // A connect that took the whole time must not pause clients after the deadline: the
+        // cutover has given up by then, and the dead-man's switch may have come and gone.
+        guard ContinuousClock.now < deadline else {
+            await pausing.close()
+            throw PauseHeld(what: "PgBouncer's console answered only after the deadline", holders: [])
+        }
         let answer: QueryResult?
         do {
             answer = try await pausing.query(command("PAUSE"), answeringBy: deadline)

@@ -1,6 +1,7 @@
 import Applier
 import Foundation
 import Logging
+import OperatorErrors
 import PgOutput
 import PostgresClient
 import PostgresTypes
@@ -33,23 +34,21 @@ struct StreamSession {
         try await Connection.with(options.target) { passive in
             let applier = try await StreamApplier.open(on: passive, slot: options.slot, sequentialThrough: sequentialThrough)
             // Sequences go through sessions of their own, never the applier's transaction.
-            return try await Connection.with(options.source) { sequenceSource in
-                try await Connection.with(options.target) { sequenceTarget in
-                    let sequences = SequenceSync(source: sequenceSource, target: sequenceTarget, slot: options.slot)
-                    return try await Connection.with(options.source, options: .init(replication: true)) { replication in
-                        let start = await applier.appliedLSN
-                        try await SourcePreparation.requireNotPast(start, slot: options.slot, on: sequenceSource)
-                        try await replication.startLogicalReplication(
-                            slot: options.slot, from: start,
-                            options: [("proto_version", "1"), ("publication_names", quoteIdentifier(options.publication)),
-                                      // Cutover's marker after its pause (PgOutput.LogicalMessage).
-                                      ("messages", "true")])
-                        logger.info("streaming slot \(options.slot) from \(start) into \(options.target.shortDescription)")
-                        totals.sessions += 1
-                        let end = try await follow(replication, applier: applier, sequences: sequences, totals: totals)
-                        try await replication.endReplication()
-                        return end
-                    }
+            return try await Connection.with(options.target) { sequenceTarget in
+                let sequences = SequenceSync(source: options.source, target: sequenceTarget, slot: options.slot)
+                return try await Connection.with(options.source, options: .init(replication: true)) { replication in
+                    let start = await applier.appliedLSN
+                    try await Connection.with(options.source) { try await SourcePreparation.requireNotPast(start, slot: options.slot, on: $0) }
+                    try await replication.startLogicalReplication(
+                        slot: options.slot, from: start,
+                        options: [("proto_version", "1"), ("publication_names", quoteIdentifier(options.publication)),
+                                  // Cutover's marker after its pause (PgOutput.LogicalMessage).
+                                  ("messages", "true")])
+                    logger.info("streaming slot \(options.slot) from \(start) into \(options.target.shortDescription)")
+                    totals.sessions += 1
+                    let end = try await follow(replication, applier: applier, sequences: sequences, totals: totals)
+                    try await replication.endReplication()
+                    return end
                 }
             }
         }
@@ -60,7 +59,13 @@ struct StreamSession {
         var timing = SessionTiming()
         while true {
             if timing.sequencesDue() {
-                try await sequences.run()
+                do {
+                    try await sequences.run()
+                } catch let error where !(error is PassivePromoted) && !Task.isCancelled {
+                    // The changes matter more than a sync that is tried again in seconds (a
+                    // cutover's fence ends sessions on the active).
+                    logger.warning("sequences not synced this time: \((error as? any OperatorError)?.problem ?? "\(error)")")
+                }
                 timing.sequencesSynced()
             }
             if Task.isCancelled {

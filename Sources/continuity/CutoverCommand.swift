@@ -123,7 +123,7 @@ struct CutoverStatus: AsyncParsableCommand {
         try await CommandRunner.run("cutover status", common) { context in
             let slot = try endpoints.slotName(context)
             let records = try await CutoverRunner.journal(path: endpoints.journalPath(context, slot: slot), slot: slot,
-                                                          target: try context.dsn("target", flag: endpoints.target))
+                                                          target: try context.optionalDSN("target", flag: endpoints.target))
             let last = records.last.map { "settle by: \(CutoverJournal.recover(after: $0))" } ?? "no cutover journalled"
             try context.emit(records, text: (records.map(\.description) + [last]).joined(separator: "\n"))
             return .done
