@@ -7,10 +7,10 @@ import Testing
 @Suite struct SessionTimingTests {
     let start = ContinuousClock.now
 
-    @Test func theGroupEndsAtOnceWhenNothingIsWaitingAndAfter50msWhenTheRoundWasShort() {
+    @Test func theGroupEndsAtOnceWhenNothingIsWaitingAndAfter20msWhenTheRoundWasShort() {
         #expect(SessionTiming.groupEnd(received: 0, limit: 1024) == .commit)
-        #expect(SessionTiming.groupEnd(received: 1, limit: 1024) == .commitIfOpenFor(.milliseconds(50)))
-        #expect(SessionTiming.groupEnd(received: 1023, limit: 1024) == .commitIfOpenFor(.milliseconds(50)))
+        #expect(SessionTiming.groupEnd(received: 1, limit: 1024) == .commitIfOpenFor(.milliseconds(20)))
+        #expect(SessionTiming.groupEnd(received: 1023, limit: 1024) == .commitIfOpenFor(.milliseconds(20)))
         #expect(SessionTiming.groupEnd(received: 1024, limit: 1024) == .keepOpen)
     }
 
