@@ -41,11 +41,30 @@ struct SessionTiming {
     }
 
     /// Nothing more waiting: commit the group now. A short round may only mean the socket ran
-    /// dry for a moment while a backlog drains: commit once the group has been open 50 ms, so
-    /// a catch-up commits in large groups and a trickle promptly.
+    /// dry for a moment while a backlog drains: commit once the group has been open 20 ms, so
+    /// a catch-up commits in large groups and a steady flow promptly; otherwise the next round
+    /// waits only `idleWindow` (`receiveTimeout`) and, empty, commits. (20 ms, not 50: a burst
+    /// of WAL reaches the stream a frame at a time from a busy walsender, and the active samples
+    /// its replay lag at a burst's first commit, so the whole time the group stays open counts.)
     static func groupEnd(received: Int, limit: Int) -> GroupEnd {
         if received == 0 { return .commit }
-        return received < limit ? .commitIfOpenFor(.milliseconds(50)) : .keepOpen
+        return received < limit ? .commitIfOpenFor(.milliseconds(20)) : .keepOpen
+    }
+
+    /// How long the socket must stay silent, after a short round, before the group is
+    /// committed: a backlog being decoded arrives with far shorter gaps, while a burst of WAL
+    /// (an active with synchronous_commit off flushes every wal_writer_delay, 200 ms by
+    /// default, and the walsender sends only flushed WAL) or a lone commit is followed by
+    /// silence. Waiting for the next input instead held each burst for a whole
+    /// wal_writer_delay, or the 500 ms receive timeout, before it was on the passive.
+    static let idleWindow: Duration = .milliseconds(5)
+
+    /// How long a round waits for its first frame: `idleWindow` while something received is
+    /// not committed and could be (`pending`: no source transaction is half received, whose
+    /// rest comes without waiting); otherwise up to half a second, so a stop is seen and an
+    /// idle stream asks for a keepalive (`statusDue`).
+    static func receiveTimeout(pending: Bool) -> Duration {
+        pending ? idleWindow : .milliseconds(500)
     }
 
     /// The keepalive position to record as applied, or nil. Only when everything received is
@@ -65,10 +84,11 @@ struct SessionTiming {
     /// Whether to send a standby status update now: the active asked for one; nothing arrived
     /// (`quiet`: the update then asks for a keepalive, so an idle stream learns the server's
     /// position, and --until sees it, at once rather than in wal_sender_timeout/2); a second has passed; or a new
-    /// commit is to be reported, at most every 20 ms, so the active's replay lag is the real one.
+    /// commit is to be reported: at once, since the active takes its replay lag sample when an
+    /// update covers the commit (and a cutover waits for it). A commit costs a round trip to
+    /// the passive, so this is at most one small message per group.
     func statusDue(replyRequested: Bool, quiet: Bool, flushed: LSN, now: ContinuousClock.Instant = .now) -> Bool {
-        let since = now - lastStatus
-        return replyRequested || quiet || since > .seconds(1) || (flushed > reported && since > .milliseconds(20))
+        replyRequested || quiet || now - lastStatus > .seconds(1) || flushed > reported
     }
 
     mutating func statusSent(flushed: LSN, now: ContinuousClock.Instant = .now) {

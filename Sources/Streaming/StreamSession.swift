@@ -75,8 +75,10 @@ struct StreamSession {
                 logger.info("stopped at \(applied)")
                 return .stopped
             }
-            guard let frames = try await replication.receive(timeout: .milliseconds(500), limit: Self.framesPerBatch,
-                                                               byteLimit: Self.bytesPerBatch) else {
+            let (committed, inSourceTransaction) = (await applier.isIdle, await applier.isInSourceTransaction)
+            let pending = !committed && !inSourceTransaction
+            guard let frames = try await replication.receive(timeout: SessionTiming.receiveTimeout(pending: pending),
+                                                               limit: Self.framesPerBatch, byteLimit: Self.bytesPerBatch) else {
                 throw ConnectionLost(target: options.source.shortDescription, reason: "the server ended the replication stream")
             }
             var messages: [PgOutputMessage] = []
