@@ -54,8 +54,10 @@ let package = Package(
         .target(name: "PgOutput", dependencies: ["PostgresTypes", "OperatorErrors"]),
         // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.
         .target(name: "ProgressDisplay", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        // flag > CONTINUITY_* variable > config file.
-        .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
+        // flag > CONTINUITY_* variable > config file; the file's stacks (cron schedules, durations) for hooks and the agent.
+        .target(name: "ContinuityConfig", dependencies: [
+            "OperatorErrors", "Compression", "SnapshotFormat", .product(name: "Yams", package: "Yams"),
+        ]),
 
         // Layer 3, clients: the only code that talks to a server or a store.
         // The PostgreSQL client layer: the only code that talks to libpq.
@@ -108,11 +110,18 @@ let package = Package(
         // `continuity cutover`, its pure core so far: the state machine and the journal record (no I/O).
         .target(name: "Cutover", dependencies: ["PostgresTypes", "OperatorErrors"]),
 
-        // Layer 6, the command line: one file per subcommand, each only orchestrates.
+        // Layer 6, whole commands strung together, and the command line.
+        // `hook pre-destroy|post-create`: fence, snapshot, verify / restore-if-empty, for a stack of the config file.
+        .target(name: "Hooks", dependencies: [
+            "ContinuityConfig", "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "DatabaseCopy", "PostgresClient",
+            "SnapshotStore", "SnapshotFormat", "Parallelism", "ProgressDisplay", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "PostgresTypes", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
-            "Streaming", "ProgressDisplay",
+            "Streaming", "ProgressDisplay", "Hooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -147,6 +156,7 @@ let package = Package(
         .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
         .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes"]),
+        .testTarget(name: "HooksTests", dependencies: ["ContinuityConfig", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.
@@ -176,6 +186,8 @@ let package = Package(
         ]),
         // The `continuity` executable, run as an operator would.
         .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
+        // The hooks run as Terraform runs them (real `terraform`), and as an operator would.
+        .testTarget(name: "HooksIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
         .testTarget(name: "DifferentialIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]

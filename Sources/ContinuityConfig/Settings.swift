@@ -21,12 +21,27 @@ public struct Settings: Sendable {
     private let file: [String: String]
     private let filePath: String?
 
-    public init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(UsageError) {
+    /// `stack` is the command's `--stack` flag: with it (or CONTINUITY_STACK, or the file's
+    /// own `stack:`), a file with a `stacks:` section lends that stack's settings to the file
+    /// layer, over the file's flat keys, so `snapshot --config FILE --stack NAME` uses them.
+    public init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                stack: String? = nil) throws(UsageError) {
         self.environment = environment
         let path = configPath ?? environment["CONTINUITY_CONFIG"]
         self.filePath = path
-        self.file = try path.map { path throws(UsageError) in try Self.readFile(path) } ?? [:]
+        var file = try path.map { path throws(UsageError) in try Self.readFile(path) } ?? [:]
+        if let path, file[Self.hasStacks] != nil {
+            file[Self.hasStacks] = nil
+            let config = try SidecarConfig.load(path)
+            if let name = stack ?? environment["CONTINUITY_STACK"] ?? file["stack"] {
+                file.merge(try config.stack(name).optionValues) { $1 }
+            }
+        }
+        self.file = file
     }
+
+    /// Marks, among the flat settings readFile returns, a file that has a `stacks:` section.
+    private static let hasStacks = "\u{0}stacks"
 
     /// The value and where it came from, or nil if no layer sets it.
     public func lookup(_ key: String, flag: String?) -> (value: String, origin: Origin)? {
@@ -95,6 +110,10 @@ public struct Settings: Sendable {
         }
         var settings: [String: String] = [:]
         for (key, value) in mapping {
+            if SidecarConfig.sections.contains(key) {
+                if key == "stacks" { settings[hasStacks] = "" }
+                continue  // checked by SidecarConfig, with lines
+            }
             guard OptionCatalog.keys.contains(key) else {
                 throw UsageError("the config file \(path) has an unknown setting '\(key)'",
                                  fix: suggestion(for: key))
