@@ -42,6 +42,9 @@ public enum Fence: Sendable, Equatable {
         case .readonly:
             return try await Connection.with(source) { connection in
                 let database = try await connection.query("SELECT current_database()").scalar(String.self)
+                // A re-run finds the fence up: this session starts read-only too, and ALTER
+                // DATABASE needs a read-write one.
+                try await connection.execute("SET default_transaction_read_only = off")
                 try await connection.execute("ALTER DATABASE \(quoteIdentifier(database)) SET default_transaction_read_only = on")
                 // Sessions opened before the fence could still write: end them. Their clients
                 // reconnect into a read-only database.

@@ -27,6 +27,18 @@ import TestSupport
         }
     }
 
+    /// A snapshot stopped after its fence went up is run again (`hook pre-destroy` after a
+    /// crash): the fence being up already must not refuse it.
+    @Test func readonlyARepeatIsHarmless() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1)") }
+            #expect(try await Fence.readonly.apply(to: source) != nil)
+            #expect(try await Fence.readonly.apply(to: source) != nil)
+            let readOnly = try await withConnection(source) { try await $0.query("SHOW default_transaction_read_only").scalar(String.self) }
+            #expect(readOnly == "on")
+        }
+    }
+
     /// While the fence stands, a client coming through PgBouncer is held; RESUME lets it on.
     @Test func pgbouncerHoldsClientsAndARepeatIsHarmless() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
