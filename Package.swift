@@ -187,7 +187,7 @@ let package = Package(
         // The `continuity` executable, run as an operator would.
         .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
         // The hooks run as Terraform runs them (real `terraform`), and as an operator would.
-        .testTarget(name: "HooksIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
+        .testTarget(name: "HooksIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "Parallelism", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
         .testTarget(name: "DifferentialIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]
