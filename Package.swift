@@ -156,7 +156,8 @@ let package = Package(
         .testTarget(name: "PreflightTests", dependencies: ["Preflight"]),
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
         .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes"]),
-        .testTarget(name: "HooksTests", dependencies: ["ContinuityConfig", .product(name: "Yams", package: "Yams")]),
+        // hooks/kubernetes parsed, hooks/systemd verified (TestSupport only for the built executable's path).
+        .testTarget(name: "HooksTests", dependencies: ["ContinuityConfig", "TestSupport", "continuity", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.

@@ -151,10 +151,11 @@ public struct StackConfig: Sendable {
 }
 
 extension StackConfig {
-    /// The stack's settings under the commands' option names, for `Settings`' file layer. The
-    /// cutover's keys are left out: `cutover` is not built, and its router syntax not settled.
+    /// The stack's settings under the commands' option names, for `Settings`' file layer. Its
+    /// fence is left out: it is pre-destroy's, and a scheduled `snapshot --stack` must not stop
+    /// writes. So are the cutover's keys: `cutover` is not built, its router syntax not settled.
     var optionValues: [String: String] {
-        var values: [String: String] = ["stack": name, "store": store, "fence": fence, "compression": compression.description]
+        var values: [String: String] = ["stack": name, "store": store, "compression": compression.description]
         values["source"] = source?.dsn
         values["source-password"] = source?.password
         values["target"] = target?.dsn
