@@ -122,13 +122,15 @@ import Testing
     /// Existing commands keep flag > CONTINUITY_* > file; the file layer is the named stack
     /// over the flat keys.
     @Test func settingsTakeTheNamedStackOverTheFlatKeys() throws {
-        try withConfig("jobs: 2\nstore: file:///flat\n" + minimal + "  billing:\n    store: file:///billing\n    jobs: 8\n") { path in
+        try withConfig("jobs: 2\nstore: file:///flat\n" + minimal + "  billing:\n    store: file:///billing\n    jobs: 8\n    fence: readonly\n") { path in
             let orders = try Settings(configPath: path, environment: [:], stack: "orders")
             #expect(orders.string("store") == "file:///tmp/s")
             #expect(orders.string("source") == "host=a dbname=orders")
             #expect(try orders.integer("jobs", range: 1...64) == 2)
             let billing = try Settings(configPath: path, environment: ["CONTINUITY_STACK": "billing"])
             #expect(try billing.integer("jobs", range: 1...64) == 8)
+            // pre-destroy's fence: a scheduled `snapshot --stack billing` must not stop writes.
+            #expect(billing.string("fence") == nil)
             #expect(billing.string("store", flag: "file:///flag") == "file:///flag")
             let viaVariable = try Settings(configPath: path, environment: ["CONTINUITY_STORE": "file:///env"], stack: "billing")
             #expect(viaVariable.string("store") == "file:///env")
