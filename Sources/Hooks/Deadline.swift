@@ -27,5 +27,5 @@ public struct DeadlinePassed: OperatorError {
     public let limit: Duration
     public var status: ExitStatus { .failed }
     public var problem: String { "\(what) did not finish within the deadline of \(DurationText.format(limit))" }
-    public var fix: String? { "nothing it wrote is listed as a snapshot; give a longer --deadline (or more jobs) and run it again" }
+    public var fix: String? { "what an unfinished snapshot wrote was removed; give a longer --deadline (or more jobs) and run it again" }
 }

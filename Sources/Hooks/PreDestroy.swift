@@ -58,7 +58,9 @@ public enum PreDestroyHook {
             logger.info("snapshot \(taken.id) written; reading it back from \(stack.store.location)")
             return try await verify(taken, stack: stack)
         }
+        // The last heartbeat ends before complete is sent, so the two never cross.
         heartbeats?.cancel()
+        await heartbeats?.value
         if let lifecycle {
             do {
                 try await lifecycle.run("complete")
