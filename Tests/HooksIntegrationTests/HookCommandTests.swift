@@ -54,6 +54,27 @@ import TestSupport
         }
     }
 
+    /// A retried hook racing a slow first one: one restores, the other waits and finds it done.
+    @Test func twoPostCreatesAtOnceRestoreOnce() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 50000) AS id") }
+            try await withTestDatabase(on: TestBed.passive) { target in
+                try await withStackConfig("race", source: source, target: target) { config, _ in
+                    let snapshot = try await CommandLineRun.run(["hook", "pre-destroy", "--config", config, "--stack", "race"])
+                    #expect(snapshot.status == 0, "\(snapshot.stderr)")
+                    let arguments = ["hook", "post-create", "--config", config, "--stack", "race", "--json"]
+                    async let first = CommandLineRun.run(arguments)
+                    async let second = CommandLineRun.run(arguments)
+                    let runs = try await [first, second]
+                    #expect(runs.map(\.status) == [0, 0], "\(runs.map(\.stderr))")
+                    let outcomes = try runs.map { try HookReport.decode($0.stdout).outcome ?? "" }.sorted()
+                    #expect(outcomes == ["already-restored", "restored"])
+                    #expect(try await count("t", in: target) == 50000)
+                }
+            }
+        }
+    }
+
     @Test func postCreateOnAnEmptyStoreLeavesTheTargetAndRefusesAForeignDatabase() async throws {
         try await withTestDatabase(on: TestBed.passive) { target in
             try await withStackConfig("fresh", source: target, target: target) { config, _ in
