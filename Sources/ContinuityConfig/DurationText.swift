@@ -15,7 +15,10 @@ public enum DurationText {
                   let (unit, scale) = units.sorted(by: { $0.0.count > $1.0.count }).first(where: { rest.hasPrefix($0.0) })
             else { throw bad(text) }
             rest = rest.dropFirst(unit.count)
-            milliseconds += number * scale
+            // Nine digits times an hour fits; a long run of them must not trap.
+            let (sum, overflow) = milliseconds.addingReportingOverflow(number * scale)
+            guard !overflow else { throw bad(text) }
+            milliseconds = sum
         }
         return .milliseconds(milliseconds)
     }

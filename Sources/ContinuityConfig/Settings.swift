@@ -29,19 +29,19 @@ public struct Settings: Sendable {
         self.environment = environment
         let path = configPath ?? environment["CONTINUITY_CONFIG"]
         self.filePath = path
-        var file = try path.map { path throws(UsageError) in try Self.readFile(path) } ?? [:]
-        if let path, file[Self.hasStacks] != nil {
-            file[Self.hasStacks] = nil
+        guard let path else {
+            self.file = [:]
+            return
+        }
+        var (file, hasSections) = try Self.readFile(path)
+        if hasSections {
             let config = try SidecarConfig.load(path)
-            if let name = stack ?? environment["CONTINUITY_STACK"] ?? file["stack"] {
+            if let name = stack ?? environment["CONTINUITY_STACK"] ?? file["stack"], !config.stacks.isEmpty {
                 file.merge(try config.stack(name).optionValues) { $1 }
             }
         }
         self.file = file
     }
-
-    /// Marks, among the flat settings readFile returns, a file that has a `stacks:` section.
-    private static let hasStacks = "\u{0}stacks"
 
     /// The value and where it came from, or nil if no layer sets it.
     public func lookup(_ key: String, flag: String?) -> (value: String, origin: Origin)? {
@@ -88,8 +88,9 @@ public struct Settings: Sendable {
         return value
     }
 
-    /// A flat YAML mapping of option names to scalars.
-    static func readFile(_ path: String) throws(UsageError) -> [String: String] {
+    /// A flat YAML mapping of option names to scalars, and whether the file also has the
+    /// sidecar's sections (SidecarConfig reads and checks those).
+    static func readFile(_ path: String) throws(UsageError) -> (settings: [String: String], hasSections: Bool) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -103,16 +104,17 @@ public struct Settings: Sendable {
             let reason = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
             throw UsageError("the config file \(path) is not valid YAML: \(reason)")
         }
-        guard let loaded else { return [:] }
+        guard let loaded else { return ([:], false) }
         guard let mapping = loaded as? [String: Any] else {
             throw UsageError("the config file \(path) must be a mapping of option names to values",
                              fix: "see Config/continuity.example.yaml")
         }
         var settings: [String: String] = [:]
+        var hasSections = false
         for (key, value) in mapping {
             if SidecarConfig.sections.contains(key) {
-                if key == "stacks" { settings[hasStacks] = "" }
-                continue  // checked by SidecarConfig, with lines
+                hasSections = true
+                continue
             }
             guard OptionCatalog.keys.contains(key) else {
                 throw UsageError("the config file \(path) has an unknown setting '\(key)'",
@@ -127,7 +129,7 @@ public struct Settings: Sendable {
                 throw UsageError("the config file \(path) gives '\(key)' a list or mapping; it takes a single value")
             }
         }
-        return settings
+        return (settings, hasSections)
     }
 
     private static func suggestion(for key: String) -> String {
