@@ -34,7 +34,12 @@ struct Hook: AsyncParsableCommand {
 
         func run() async throws {
             try await CommandRunner.run("hook pre-destroy", common, stack: location.stack) { context in
-                let limit = try DurationText.parse(deadline)
+                let limit: Duration
+                do {
+                    limit = try DurationText.parse(deadline)
+                } catch let error as UsageError {
+                    throw UsageError("--deadline: \(error.problem)", fix: error.fix)
+                }
                 let stack = try location.load(common)
                 // SIGTERM or SIGINT (Kubernetes ending the grace period) stops it as a snapshot stops.
                 let work = Task { [logger = context.logger] in
