@@ -16,7 +16,13 @@ public struct HookStack: Sendable {
         do {
             store = try StoreURL.open(config.store)
         } catch let error as any OperatorError {
-            throw UsageError("config file \(configPath)\(Self.line(config, "store")): stacks.\(config.name).store: \(error.problem)", fix: error.fix)
+            // Its own status: a store directory that does not exist fails (1), as for `snapshot`.
+            let problem = "config file \(configPath)\(Self.line(config, "store")): stacks.\(config.name).store: \(error.problem)"
+            switch error.status {
+            case .badInput: throw UsageError(problem, fix: error.fix)
+            case .refused: throw Refusal(problem, fix: error.fix)
+            default: throw Failure(problem, fix: error.fix)
+            }
         }
     }
 
