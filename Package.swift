@@ -54,8 +54,10 @@ let package = Package(
         .target(name: "PgOutput", dependencies: ["PostgresTypes", "OperatorErrors"]),
         // Rows, bytes, rate and ETA of long copies: a live line on a terminal, log lines otherwise.
         .target(name: "ProgressDisplay", dependencies: [.product(name: "Logging", package: "swift-log")]),
-        // flag > CONTINUITY_* variable > config file.
-        .target(name: "ContinuityConfig", dependencies: ["OperatorErrors", .product(name: "Yams", package: "Yams")]),
+        // flag > CONTINUITY_* variable > config file; the file's stacks (cron schedules, durations) for hooks and the agent.
+        .target(name: "ContinuityConfig", dependencies: [
+            "OperatorErrors", "Compression", "SnapshotFormat", .product(name: "Yams", package: "Yams"),
+        ]),
 
         // Layer 3, clients: the only code that talks to a server or a store.
         // The PostgreSQL client layer: the only code that talks to libpq.
@@ -114,11 +116,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
-        // Layer 6, the command line: one file per subcommand, each only orchestrates.
+        // Layer 6, whole commands strung together, and the command line.
+        // `hook pre-destroy|post-create`: fence, snapshot, verify / restore-if-empty, for a stack of the config file.
+        .target(name: "Hooks", dependencies: [
+            "ContinuityConfig", "Snapshotting", "Restoring", "SnapshotCatalog", "Fencing", "DatabaseCopy", "PostgresClient",
+            "SnapshotStore", "SnapshotFormat", "Parallelism", "ProgressDisplay", "OperatorErrors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "PostgresTypes", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
-            "Streaming", "Cutover", "Routing", "ProgressDisplay",
+            "Streaming", "Cutover", "Routing", "ProgressDisplay", "Hooks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -154,6 +163,8 @@ let package = Package(
         .testTarget(name: "ApplierTests", dependencies: ["Applier", "ApplierFixtures", "PgOutput", "PostgresClient", "PostgresTypes", "TestSupport"]),
         .testTarget(name: "RoutingTests", dependencies: ["Routing", "OperatorErrors", "PostgresClient"]),
         .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes", "Routing"]),
+        // hooks/kubernetes parsed, hooks/systemd verified (TestSupport only for the built executable's path).
+        .testTarget(name: "HooksTests", dependencies: ["ContinuityConfig", "TestSupport", "continuity", .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.
@@ -187,6 +198,8 @@ let package = Package(
         .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
         // `continuity cutover` end to end: real PgBouncers, clients writing through them, kill -9, the watchdog.
         .testTarget(name: "CutoverIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
+        // The hooks run as Terraform runs them (real `terraform`), and as an operator would.
+        .testTarget(name: "HooksIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "Parallelism", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
         .testTarget(name: "DifferentialIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]

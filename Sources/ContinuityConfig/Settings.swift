@@ -21,11 +21,26 @@ public struct Settings: Sendable {
     private let file: [String: String]
     private let filePath: String?
 
-    public init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(UsageError) {
+    /// `stack` is the command's `--stack` flag: with it (or CONTINUITY_STACK, or the file's
+    /// own `stack:`), a file with a `stacks:` section lends that stack's settings to the file
+    /// layer, over the file's flat keys, so `snapshot --config FILE --stack NAME` uses them.
+    public init(configPath: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                stack: String? = nil) throws(UsageError) {
         self.environment = environment
         let path = configPath ?? environment["CONTINUITY_CONFIG"]
         self.filePath = path
-        self.file = try path.map { path throws(UsageError) in try Self.readFile(path) } ?? [:]
+        guard let path else {
+            self.file = [:]
+            return
+        }
+        var (file, hasSections) = try Self.readFile(path)
+        if hasSections {
+            let config = try SidecarConfig.load(path)
+            if let name = stack ?? environment["CONTINUITY_STACK"] ?? file["stack"], !config.stacks.isEmpty {
+                file.merge(try config.stack(name).optionValues) { $1 }
+            }
+        }
+        self.file = file
     }
 
     /// The value and where it came from, or nil if no layer sets it.
@@ -73,8 +88,9 @@ public struct Settings: Sendable {
         return value
     }
 
-    /// A flat YAML mapping of option names to scalars.
-    static func readFile(_ path: String) throws(UsageError) -> [String: String] {
+    /// A flat YAML mapping of option names to scalars, and whether the file also has the
+    /// sidecar's sections (SidecarConfig reads and checks those).
+    static func readFile(_ path: String) throws(UsageError) -> (settings: [String: String], hasSections: Bool) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -88,13 +104,18 @@ public struct Settings: Sendable {
             let reason = "\(error)".split(whereSeparator: \.isNewline).first.map(String.init) ?? "\(error)"
             throw UsageError("the config file \(path) is not valid YAML: \(reason)")
         }
-        guard let loaded else { return [:] }
+        guard let loaded else { return ([:], false) }
         guard let mapping = loaded as? [String: Any] else {
             throw UsageError("the config file \(path) must be a mapping of option names to values",
                              fix: "see Config/continuity.example.yaml")
         }
         var settings: [String: String] = [:]
+        var hasSections = false
         for (key, value) in mapping {
+            if SidecarConfig.sections.contains(key) {
+                hasSections = true
+                continue
+            }
             guard OptionCatalog.keys.contains(key) else {
                 throw UsageError("the config file \(path) has an unknown setting '\(key)'",
                                  fix: suggestion(for: key))
@@ -108,7 +129,7 @@ public struct Settings: Sendable {
                 throw UsageError("the config file \(path) gives '\(key)' a list or mapping; it takes a single value")
             }
         }
-        return settings
+        return (settings, hasSections)
     }
 
     private static func suggestion(for key: String) -> String {

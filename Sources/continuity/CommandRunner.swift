@@ -30,7 +30,8 @@ struct CommandContext {
         if dsn.hasPassword, case .flag = origin {
             logger.warning("the --\(key) DSN contains a password (or sslpassword), which other users can see in the process list; use PGPASSWORD, .pgpass or \(key)-password in the config file")
         }
-        if let password = settings.string("\(key)-password") {
+        // Only the nodes have a secret setting; PgBouncer's console takes PGPASSWORD or .pgpass.
+        if OptionCatalog.keys.contains("\(key)-password"), let password = settings.string("\(key)-password") {
             dsn = dsn.setting("password", to: password)
         }
         return dsn
@@ -49,12 +50,13 @@ struct CommandContext {
 enum CommandRunner {
     /// Runs a command body and turns its outcome into the contract's exit status. Errors are
     /// printed as one or two lines (and as JSON with --json), never as a stack trace.
-    static func run(_ name: String, _ options: CommonOptions,
+    /// `stack` is the command's --stack flag, which picks the config file's stack section.
+    static func run(_ name: String, _ options: CommonOptions, stack: String? = nil,
                     _ body: (CommandContext) async throws -> ExitStatus) async throws {
         let status: ExitStatus
         do {
             let logger = try makeLogger(name, level: options.logLevel)
-            let settings = try Settings(configPath: options.config)
+            let settings = try Settings(configPath: options.config, stack: stack)
             status = try await body(CommandContext(settings: settings, json: options.json, logger: logger))
         } catch let error as any OperatorError {
             report(error, command: name, json: options.json)
@@ -113,5 +115,5 @@ struct NotBuiltYet: OperatorError {
     let command: String
     var status: ExitStatus { .failed }
     var problem: String { "continuity \(command) is not built yet" }
-    var fix: String? { "this release has check, snapshot, restore, snapshots and stream; see the README for what is available" }
+    var fix: String? { "this release has check, snapshot, restore, snapshots, stream, hook and config check; see the README for what is available" }
 }

@@ -15,26 +15,6 @@ extension PendingCommand {
     }
 }
 
-struct Hook: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "What infrastructure lifecycle hooks call (not built yet).",
-        subcommands: [PreDestroy.self, PostCreate.self])
-
-    struct PreDestroy: PendingCommand {
-        static let configuration = CommandConfiguration(abstract: "Before a stack is destroyed: fence and snapshot.")
-        @OptionGroup var common: CommonOptions
-        @Option(help: ArgumentHelp("The stack being destroyed.", valueName: "name")) var stack: String?
-        static let path = "hook pre-destroy"
-    }
-
-    struct PostCreate: PendingCommand {
-        static let configuration = CommandConfiguration(abstract: "After a stack is created: restore its newest snapshot.")
-        @OptionGroup var common: CommonOptions
-        @Option(help: ArgumentHelp("The stack just created.", valueName: "name")) var stack: String?
-        static let path = "hook post-create"
-    }
-}
-
 struct Drill: PendingCommand {
     static let configuration = CommandConfiguration(abstract: "A full disaster-recovery rehearsal with a report (not built yet).")
     @OptionGroup var common: CommonOptions

@@ -19,7 +19,7 @@ struct Restore: AsyncParsableCommand {
     @Flag(help: "Drop what the target database holds first.") var clean = false
 
     func run() async throws {
-        try await CommandRunner.run("restore", common) { context in
+        try await CommandRunner.run("restore", common, stack: stack) { context in
             let settings = context.settings
             let target = try context.dsn("target", flag: target)
             let stack = try settings.required("stack", flag: stack)

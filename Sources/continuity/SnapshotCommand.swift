@@ -30,7 +30,7 @@ struct Snapshot: AsyncParsableCommand {
                                valueName: "name")) var publication: String?
 
     func run() async throws {
-        try await CommandRunner.run("snapshot", common) { context in
+        try await CommandRunner.run("snapshot", common, stack: stack) { context in
             let settings = context.settings
             let source = try context.dsn("source", flag: source)
             let stack = try settings.required("stack", flag: stack)

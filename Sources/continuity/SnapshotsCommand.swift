@@ -30,7 +30,7 @@ struct Snapshots: AsyncParsableCommand {
         @OptionGroup var location: StoreOptions
 
         func run() async throws {
-            try await CommandRunner.run("snapshots list", common) { context in
+            try await CommandRunner.run("snapshots list", common, stack: location.stack) { context in
                 let (catalog, stack) = try location.open(context.settings)
                 let manifests = try await Blocking.run {
                     try catalog.ids(stack: stack).reversed().map { try catalog.manifest($0, stack: stack) }
@@ -49,7 +49,7 @@ struct Snapshots: AsyncParsableCommand {
         @Argument(help: "The snapshot id, or latest.") var id: String = "latest"
 
         func run() async throws {
-            try await CommandRunner.run("snapshots show", common) { context in
+            try await CommandRunner.run("snapshots show", common, stack: location.stack) { context in
                 let (catalog, stack) = try location.open(context.settings)
                 let manifest = try await Blocking.run { [id] in try catalog.manifest(catalog.resolve(id, stack: stack), stack: stack) }
                 try context.emit(manifest, text: ManifestPrinter.text(manifest))
@@ -67,7 +67,7 @@ struct Snapshots: AsyncParsableCommand {
         @Argument(help: "The snapshot id, latest, or all (the default).") var id: String = "all"
 
         func run() async throws {
-            try await CommandRunner.run("snapshots verify", common) { context in
+            try await CommandRunner.run("snapshots verify", common, stack: location.stack) { context in
                 let (catalog, stack) = try location.open(context.settings)
                 let results = try await Blocking.run { [id] in
                     let ids = id == "all" ? try catalog.ids(stack: stack) : [try catalog.resolve(id, stack: stack)]
@@ -93,7 +93,7 @@ struct Snapshots: AsyncParsableCommand {
         @Option(help: "How many complete snapshots to keep (at least 1).") var keep: Int?
 
         func run() async throws {
-            try await CommandRunner.run("snapshots prune", common) { context in
+            try await CommandRunner.run("snapshots prune", common, stack: location.stack) { context in
                 let (catalog, stack) = try location.open(context.settings)
                 guard let keep = try context.settings.integer("keep", flag: keep, range: 1...100_000) else {
                     throw UsageError.missing("keep")

@@ -33,18 +33,37 @@ import TestSupport
                             try #require(snapshot.status == 0, "\(snapshot.stderr)")
                             // A snapshot under another stack's name: its manifest says it is not.
                             try FileManager.default.copyItem(atPath: "\(store)/good", toPath: "\(store)/moved")
+                            // The hooks' config: stack good restores into the full database, nowhere has no store.
+                            try """
+                                stacks:
+                                  good: {source: "\(source.conninfo)", target: "\(full.conninfo)", store: "file://\(store)"}
+                                  nowhere: {source: "\(source.conninfo)", target: "\(empty.conninfo)", store: "file:///no/such/store"}
+                                """.write(toFile: "\(store)/hooks.yaml", atomically: true, encoding: .utf8)
+                            try "stacks:\n  good:\n    store: file://\(store)\n    fense: readonly\n".write(toFile: "\(store)/bad.yaml", atomically: true, encoding: .utf8)
                             let rows = Self.rows(source: source, full: full, empty: empty, plain: plain, store: "file://\(store)")
+                                + Self.hookRows(config: "\(store)/hooks.yaml", bad: "\(store)/bad.yaml")
                             for row in rows {
                                 let run = try await CommandLineRun.run(row.arguments)
                                 #expect(run.status == row.status, "\(row): \(run.stderr)")
                                 #expect((run.stdout + run.stderr).contains(row.word), "\(row): \(run.stdout)\(run.stderr)")
                             }
-                            #expect(Set(rows.map { $0.arguments[0] }) == ["snapshot", "restore", "snapshots", "check", "stream", "cutover"])
+                            #expect(Set(rows.map { $0.arguments[0] }) == ["snapshot", "restore", "snapshots", "check", "stream", "cutover", "hook", "config"])
                         }
                     }
                 }
             }
         }
+    }
+
+    static func hookRows(config: String, bad: String) -> [Row] {
+        [
+            Row(2, "missing --config", ["hook", "pre-destroy", "--stack", "good"]),
+            Row(2, "has no stack 'other'", ["hook", "post-create", "--config", config, "--stack", "other"]),
+            Row(2, "--deadline: 'soon' is not a duration", ["hook", "pre-destroy", "--config", config, "--stack", "good", "--deadline", "soon"]),
+            Row(3, "was not restored by continuity", ["hook", "post-create", "--config", config, "--stack", "good"]),
+            Row(1, "does not exist", ["hook", "pre-destroy", "--config", config, "--stack", "nowhere"]),
+            Row(2, "line 4: stacks.good.fense: is not a known setting", ["config", "check", "--config", bad]),
+        ]
     }
 
     static func rows(source: ConnectionString, full: ConnectionString, empty: ConnectionString, plain: ConnectionString,

@@ -62,6 +62,25 @@ import TestSupport
             #expect(missingDirectory.stderr.contains("does not exist"))
         }
     }
+
+    /// --pgbouncer-admin was read with a `pgbouncer-admin-password` setting that does not
+    /// exist, which stopped the process on a precondition instead of fencing.
+    @Test func pgbouncerFenceFromTheCommandLine() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t (id int PRIMARY KEY)") }
+            let database = source["dbname"] ?? ""
+            let admin = try TestBed.pgbouncerAdmin
+            // A live pool, as FenceTests explains: PgBouncer cannot release a paused, never-used database.
+            _ = try await withConnection(try TestBed.pgbouncer.database(database), fixingSettings: false) { try await $0.query("SELECT 1").scalar(Int.self) }
+            try await withDirectory { store in
+                let snapshot = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", "file://\(store)", "--stack", "pgb",
+                                                             "--fence", "pgbouncer", "--pgbouncer-admin", admin.conninfo])
+                _ = try? await withConnection(admin, fixingSettings: false) { try await $0.execute("RESUME \"\(database)\"") }
+                #expect(snapshot.status == 0, "\(snapshot.stderr)")
+                #expect(snapshot.stdout.contains("the source was left fenced (pgbouncer)"))
+            }
+        }
+    }
 }
 
 func withDirectory(_ body: (String) async throws -> Void) async throws {

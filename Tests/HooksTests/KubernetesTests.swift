@@ -1,0 +1,84 @@
+import ContinuityConfig
+import Foundation
+import Testing
+import Yams
+
+/// hooks/kubernetes, checked by parsing since no cluster runs here: the hooks call what the
+/// command line has, the deadline fits the grace period, the schedule is cron the agent reads.
+@Suite struct KubernetesTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("hooks/kubernetes")
+
+    func documents(_ file: String) throws -> [[String: Any]] {
+        let text = try String(contentsOf: Self.directory.appendingPathComponent(file), encoding: .utf8)
+        return try Yams.load_all(yaml: text).map { try #require($0 as? [String: Any]) }
+    }
+
+    func document(_ file: String, kind: String) throws -> [String: Any] {
+        try #require(try documents(file).first { $0["kind"] as? String == kind })
+    }
+
+    func container(_ spec: [String: Any], _ name: String) throws -> [String: Any] {
+        let containers = try #require(spec["containers"] as? [[String: Any]])
+        return try #require(containers.first { $0["name"] as? String == name })
+    }
+
+    /// The words of an exec hook or probe, `sh -c` scripts split on spaces (a `;` dropped).
+    func words(_ handler: Any?) throws -> [String] {
+        let exec = try #require((handler as? [String: Any])?["exec"] as? [String: Any])
+        let command = try #require(exec["command"] as? [String])
+        if command.first == "sh", command.count == 3 { return command[2].split(separator: " ").map { String($0.trimmingCharacters(in: [";"])) } }
+        return command
+    }
+
+    func value(after flag: String, in words: [String]) -> String? {
+        words.firstIndex(of: flag).flatMap { words.indices.contains($0 + 1) ? words[$0 + 1] : nil }
+    }
+
+    @Test func theSidecarsHooksCallTheHooksWithinTheGracePeriod() throws {
+        let set = try document("statefulset.yaml", kind: "StatefulSet")
+        let pod = try #require(((set["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let grace = try #require(pod["terminationGracePeriodSeconds"] as? Int)
+        let sidecar = try container(pod, "continuity")
+        let lifecycle = try #require(sidecar["lifecycle"] as? [String: Any])
+
+        let preStop = try words(lifecycle["preStop"])
+        #expect(Array(preStop.prefix(3)) == ["continuity", "hook", "pre-destroy"])
+        #expect(value(after: "--stack", in: preStop) == "orders-db")
+        let deadline = try DurationText.parse(try #require(value(after: "--deadline", in: preStop)))
+        // Time to report and for PostgreSQL to stop after the hook gives up.
+        #expect(deadline + .seconds(30) <= .seconds(grace), "--deadline \(deadline) does not fit terminationGracePeriodSeconds \(grace)")
+
+        let postStart = try words(lifecycle["postStart"])
+        #expect(Array(postStart.prefix(3)) == ["continuity", "hook", "post-create"])
+        #expect(value(after: "--stack", in: postStart) == "orders-db")
+
+        // PostgreSQL waits for the sidecar's verdict before it is stopped.
+        let marker = try #require(preStop.last)
+        let postgresStop = try words((try container(pod, "postgres")["lifecycle"] as? [String: Any])?["preStop"])
+        #expect(postgresStop.contains { $0.contains(marker) })
+
+        for probe in ["readinessProbe", "livenessProbe"] {
+            #expect(Array(try words(sidecar[probe]).prefix(3)) == ["continuity", "config", "check"])
+        }
+    }
+
+    @Test func theConfigMapHoldsAValidConfigWithTheStack() throws {
+        let map = try document("statefulset.yaml", kind: "ConfigMap")
+        let text = try #require((map["data"] as? [String: Any])?["continuity.yaml"] as? String)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-k8s-\(UUID()).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let stack = try SidecarConfig.load(path).stack("orders-db")
+
+        let job = try document("cronjob.yaml", kind: "CronJob")
+        let spec = try #require(job["spec"] as? [String: Any])
+        #expect(spec["concurrencyPolicy"] as? String == "Forbid")
+        let schedule = try CronSchedule(parsing: try #require(spec["schedule"] as? String))
+        #expect(schedule == stack.schedule)
+        let pod = try #require((((spec["jobTemplate"] as? [String: Any])?["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let command = try words(["exec": ["command": try container(pod, "snapshot")["command"]]])
+        #expect(Array(command.prefix(2)) == ["continuity", "snapshot"])
+        #expect(value(after: "--stack", in: command) == "orders-db")
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+import TestSupport
+
+let systemdAnalyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+/// hooks/systemd through `systemd-analyze verify`, with ExecStart pointed at the built
+/// executable (verify checks that it exists). Skipped, saying so, where systemd-analyze is missing.
+@Suite(.enabled(if: systemdAnalyze != nil, "systemd-analyze is not installed on this machine"))
+struct SystemdTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func theUnitsVerifyCleanly() throws {
+        let executable = CommandLineRun.executable.path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-systemd-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A template is verified as one of its instances.
+        let units = [("continuity-agent.service", "continuity-agent.service"),
+                     ("continuity-snapshot@.service", "continuity-snapshot@orders-db.service"),
+                     ("continuity-snapshot@.timer", "continuity-snapshot@orders-db.timer")]
+        for (source, instance) in units {
+            let text = try String(contentsOf: Self.root.appendingPathComponent("hooks/systemd/\(source)"), encoding: .utf8)
+            #expect(text.contains("/usr/local/bin/continuity") || source.hasSuffix(".timer"))
+            try text.replacingOccurrences(of: "/usr/local/bin/continuity", with: executable)
+                .write(toFile: "\(directory)/\(instance)", atomically: true, encoding: .utf8)
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: systemdAnalyze ?? "")
+        process.arguments = ["verify", "--man=no"] + units.map { "\(directory)/\($0.1)" }
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let said = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(said)")
+        // Unknown keys are only warned about, with status 0: any word from it is a finding.
+        #expect(said.isEmpty, "\(said)")
+    }
+}
