@@ -24,9 +24,15 @@ struct CutoverFacts: Equatable, Sendable {
     var router: [String]
 
     static func read(_ nodes: CutoverNodes, router: any Router) async throws -> CutoverFacts {
+        // replay_lag keeps its last value while a stream stalls (a stopped process sends no
+        // status); a stream reports at least every second, so one silent for longer than
+        // `stalledAfter` lags by at least that long.
         let slot = try await nodes.active.query("""
             SELECT s.active_pid IS NOT NULL AS running,
-                   (SELECT extract(epoch FROM r.replay_lag)::float8 FROM pg_stat_replication r WHERE r.pid = s.active_pid) AS lag
+                   (SELECT greatest(coalesce(extract(epoch FROM r.replay_lag)::float8, 0),
+                                    CASE WHEN clock_timestamp() - r.reply_time > interval '\(Self.stalledAfter) seconds'
+                                         THEN extract(epoch FROM clock_timestamp() - r.reply_time)::float8 ELSE 0 END)
+                    FROM pg_stat_replication r WHERE r.pid = s.active_pid) AS lag
             FROM pg_replication_slots s WHERE s.slot_name = $1
             """, [nodes.slot]).rows.first
         let running = slot?["running"] == "t"
@@ -38,6 +44,9 @@ struct CutoverFacts: Equatable, Sendable {
             activeSequences: try await sequences(nodes.active), passiveSequences: try await sequences(nodes.passive),
             router: await router.preflight())
     }
+
+    /// Seconds without a status update after which a running stream counts as stalled.
+    static let stalledAfter = 5
 
     /// Everything that stops the cutover before anything changes, each naming what and where.
     func findings(slot: String, maxLag: Duration) -> [String] {

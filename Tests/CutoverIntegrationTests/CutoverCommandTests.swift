@@ -31,6 +31,7 @@ import TestSupport
     @Test func underLoadNothingIsLostAndClientsOnlyPause() async throws {
         try await CutoverFixture.with { fixture in
             let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
             try await fixture.waitForStream()
             let clients = ClientLoad(try fixture.bouncer.client("app"))
             try await waitUntil("clients to write") { clients.acknowledgedSoFar > 50 }
@@ -64,7 +65,8 @@ import TestSupport
         try await CutoverFixture.with { fixture in
             try await withConnection(fixture.source) { try await $0.execute("INSERT INTO orders (client) SELECT 1 FROM generate_series(1, 500)") }
             let run = try await CommandLineRun.run(["cutover", "--source", fixture.source.conninfo, "--target", fixture.target.conninfo,
-                                                    "--slot", fixture.slot, "--router", "none", "--journal", fixture.journal])
+                                                    "--slot", fixture.slot, "--router", "none", "--journal", fixture.journal,
+                                                    "--max-pause", "10s"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(run.stdout.contains("clients must now connect to"))
             #expect(try await CutoverFixture.orderIDs(fixture.target).count == 500)
@@ -130,6 +132,7 @@ import TestSupport
     @Test func killedMidCutoverTheWatchdogResumesClients() async throws {
         try await CutoverFixture.with { fixture in
             let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
             try await fixture.waitForStream()
             stream.signal(SIGSTOP)
             // A client connected before the pause; its next transaction waits for the RESUME.
@@ -166,6 +169,7 @@ import TestSupport
         try await CutoverFixture.with { fixture in
             let reverseSlot = fixture.slot + "_reverse"
             let forward = try RunningCommand(fixture.streamArguments())
+            defer { forward.signal(SIGKILL) }  // whatever happens to the test
             try await fixture.waitForStream()
             let clients = ClientLoad(try fixture.bouncer.client("app"))
             try await waitUntil("clients to write") { clients.acknowledgedSoFar > 50 }
@@ -177,6 +181,7 @@ import TestSupport
             let back = CutoverFixture(source: fixture.target, target: fixture.source, slot: reverseSlot, bouncer: fixture.bouncer,
                                       journal: fixture.journal + ".back")
             let reverse = try RunningCommand(back.streamArguments())
+            defer { reverse.signal(SIGKILL) }  // whatever happens to the test
             try await back.waitForStream()
             let before = clients.acknowledgedSoFar
             try await waitUntil("clients to write on B") { clients.acknowledgedSoFar > before + 50 }
@@ -192,6 +197,66 @@ import TestSupport
             #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
             #expect(try await !CutoverFixture.readOnly(fixture.source))
             #expect(try await CutoverFixture.readOnly(fixture.target))
+        }
+    }
+
+    /// A stream that stopped reporting (a stopped process) lags by at least as long: refused,
+    /// exit 3, before anything changes. An admin console that does not answer: refused too.
+    @Test func aStalledStreamOrAnUnreachableConsoleIsRefusedBeforeTheFence() async throws {
+        try await CutoverFixture.with { fixture in
+            let console = try await CommandLineRun.run(fixture.cutoverArguments().map {
+                $0 == fixture.bouncer.admin.conninfo ? "host=127.0.0.1 port=1 user=postgres dbname=pgbouncer" : $0
+            })
+            #expect(console.status == 3, "\(console.stderr)")
+            #expect(console.stderr.contains("console"), "\(console.stderr)")
+
+            let stream = try RunningCommand(fixture.streamArguments())
+
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            stream.signal(SIGSTOP)
+            try await waitUntil("the stream to be silent for a while", timeout: .seconds(30)) {
+                try await withConnection(fixture.source) {
+                    try await $0.query("""
+                        SELECT coalesce(bool_or(clock_timestamp() - r.reply_time > interval '6 seconds'), false)
+                        FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $1
+                        """, [fixture.slot]).scalar(Bool.self)
+                }
+            }
+            let stalled = try await CommandLineRun.run(fixture.cutoverArguments())
+            #expect(stalled.status == 3, "\(stalled.stderr)")
+            #expect(stalled.stderr.contains("--max-lag"), "\(stalled.stderr)")
+            stream.signal(SIGCONT)
+            stream.signal(SIGTERM)
+            _ = try await stream.finished()
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+        }
+    }
+
+    /// The passive stops applying during the catch-up (its stream stopped just as the cutover
+    /// began): at --max-pause the cutover rolls back by itself, exit 1, clients back on the old active.
+    @Test func aCatchUpThatDoesNotFinishRollsBackAtMaxPause() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            let client = try await Connection.connect(try fixture.bouncer.client("app"), options: .init(fixesSettings: false))
+            _ = try await client.query("SELECT 1")
+            stream.signal(SIGSTOP)
+            let started = ContinuousClock.now
+            let run = try await CommandLineRun.run(fixture.cutoverArguments(["--max-pause", "2s"]))
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("--max-pause"), "\(run.stderr)")
+            #expect(try Self.report(run).ending == "rolled-back")
+            #expect(ContinuousClock.now - started < .seconds(15))
+            let port = try await client.query("SELECT inet_server_port()").scalar(Int.self)
+            await client.close()
+            #expect(port == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+            stream.signal(SIGCONT)
+            stream.signal(SIGTERM)
+            _ = try await stream.finished()
         }
     }
 }
