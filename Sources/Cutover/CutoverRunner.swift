@@ -202,12 +202,29 @@ private actor Execution {
             try await requireNodes().fenceOldActive()
             return .oldActiveFenced
         case .unfencePassive:
-            try await requireNodes().promotePassive()
+            do {
+                try await requireNodes().promotePassive()
+            } catch {
+                // Past the point of no return: a stream left unmarked would keep setting the new
+                // active's sequences back. One more try, on a session of its own.
+                logger.warning("promoting the passive failed (\((error as? any OperatorError)?.problem ?? "\(error)")); trying again on a new session")
+                let slot = options.slot
+                try await Connection.with(options.target.overridingReadOnlyFence()) { try await CutoverNodes.promote($0, slot: slot) }
+            }
             return .promoted
         case .prepareReverse:
             guard let reverseSlot = options.reverseSlot else { return .reversePrepared }
-            reverseStart = try await requireNodes().prepareReverse(slot: reverseSlot, publication: options.publication,
-                                                                   passiveDSN: options.target)
+            let nodes = try requireNodes()
+            let start = try await nodes.prepareReverse(slot: reverseSlot, publication: options.publication, passiveDSN: options.target)
+            // Made while clients were paused, unless the dead-man's switch resumed them meanwhile
+            // (it acts at --max-pause + 1 s, and slot creation waits for transactions): then the
+            // slot may start after their first writes, and a stream back would miss them.
+            guard try store.readFile().last?.state == .promoted else {
+                try? await nodes.dropSlotOnPassive(reverseSlot)
+                throw Failure("clients were resumed before reverse slot \(reverseSlot) was made, so it could miss their first writes: it was dropped",
+                              fix: "prepare the way back by hand: `snapshot --slot` of the new active, restore into the old one, then stream")
+            }
+            reverseStart = start
             return .reversePrepared
         case .rewriteRouter:
             try await router.repoint()
