@@ -90,14 +90,20 @@ final class CutoverNodes: Sendable {
     static func fence(_ active: Connection) async throws {
         try await active.execute("ALTER DATABASE \(try await databaseName(active)) SET default_transaction_read_only = on")
         let fencedAt = try await active.query("SELECT clock_timestamp()::text").scalar(String.self)
+        // Ended all at once, then waited for: each backend exits within milliseconds, and no
+        // commit of one is still on its way once it has. One that may not be ended (a
+        // superuser's, for a cutover run by another role) is named below.
         let others = try await active.query("""
             SELECT pid::text FROM pg_stat_activity
             WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
             """).rows.compactMap { $0["pid"] }
-        for pid in others {
-            // Waits (up to a second) until the backend has exited, so no commit of it is still on
-            // its way. One that may not be ended is named below.
-            _ = try? await active.execute("SELECT pg_terminate_backend($1::int, 1000)", [pid])
+        for pid in others { _ = try? await active.execute("SELECT pg_terminate_backend($1::int)", [pid]) }
+        let deadline = ContinuousClock.now + .seconds(1)
+        while ContinuousClock.now < deadline, try await active.query("""
+            SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                           AND backend_type = 'client backend' AND backend_start < $1::timestamptz)
+            """, [fencedAt]).scalar(Bool.self) {
+            try await Task.sleep(for: .milliseconds(1))
         }
         // Sessions that began before the fence and are still there could still write.
         let left = try await active.query("""
