@@ -26,12 +26,12 @@ struct CutoverFacts: Equatable, Sendable {
     static func read(_ nodes: CutoverNodes, router: any Router) async throws -> CutoverFacts {
         // replay_lag keeps its last value while a stream stalls (a stopped process sends no
         // status); a stream reports at least every second, so one silent for longer than
-        // `stalledAfter` lags by at least that long.
+        // `stalledAfter` (or that never reported, since it connected) lags by at least that long.
         let slot = try await nodes.active.query("""
             SELECT s.active_pid IS NOT NULL AS running,
                    (SELECT greatest(coalesce(extract(epoch FROM r.replay_lag)::float8, 0),
-                                    CASE WHEN clock_timestamp() - r.reply_time > interval '\(Self.stalledAfter) seconds'
-                                         THEN extract(epoch FROM clock_timestamp() - r.reply_time)::float8 ELSE 0 END)
+                                    CASE WHEN clock_timestamp() - coalesce(r.reply_time, r.backend_start) > interval '\(Self.stalledAfter) seconds'
+                                         THEN extract(epoch FROM clock_timestamp() - coalesce(r.reply_time, r.backend_start))::float8 ELSE 0 END)
                     FROM pg_stat_replication r WHERE r.pid = s.active_pid) AS lag
             FROM pg_replication_slots s WHERE s.slot_name = $1
             """, [nodes.slot]).rows.first

@@ -218,7 +218,7 @@ import TestSupport
             try await waitUntil("the stream to be silent for a while", timeout: .seconds(30)) {
                 try await withConnection(fixture.source) {
                     try await $0.query("""
-                        SELECT coalesce(bool_or(clock_timestamp() - r.reply_time > interval '6 seconds'), false)
+                        SELECT coalesce(bool_or(clock_timestamp() - coalesce(r.reply_time, r.backend_start) > interval '6 seconds'), false)
                         FROM pg_stat_replication r JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $1
                         """, [fixture.slot]).scalar(Bool.self)
                 }

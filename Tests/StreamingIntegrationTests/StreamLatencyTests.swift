@@ -58,7 +58,7 @@ import TestSupport
     /// arrives on the passive; returns once the slot also has it confirmed.
     static func delay(ofCommit id: Int, source: ConnectionString, target: ConnectionString, slot: String) async throws -> Duration {
         try await withConnection(source) { sql in
-            try await waitUntil("the stream to follow the slot") {
+            try await waitUntil("the stream to follow the slot", timeout: .seconds(60)) {
                 try await sql.query("SELECT active FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar(Bool.self)
             }
             try await sql.execute("SET synchronous_commit = on; BEGIN")
