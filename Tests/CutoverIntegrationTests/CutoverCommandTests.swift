@@ -139,7 +139,7 @@ import TestSupport
             let client = try await Connection.connect(try fixture.bouncer.client("app"), options: .init(fixesSettings: false))
             _ = try await client.query("SELECT 1")
             let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "3s"]))
-            try await waitUntil("the cutover to pause clients") {
+            try await waitUntil("the cutover to pause clients", timeout: .seconds(60)) {
                 (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("caught-up") == true
             }
             cutover.signal(SIGKILL)
