@@ -121,7 +121,10 @@ import TestSupport
             let slots = try await Self.created(on: source, slot: slot, publication: "")
             if slots > 0 { try await Self.dropSlot(slot) }
             #expect(stopped.status == 1, "\(stopped.stderr)")
-            #expect(stopped.stderr.contains("stopped before it finished"), "\(stopped.stderr)")
+            // The lock transaction holds an xid (an ACCESS EXCLUSIVE lock is WAL-logged), so the
+            // slot's creation waits for it too: on a loaded machine its 10 s limit can come
+            // before the signal is taken. Either way it must end as a failure leaving nothing.
+            #expect(stopped.stderr.contains("stopped before it finished") || stopped.stderr.contains("kept it waiting"), "\(stopped.stderr)")
             #expect(slots == 0)
             let left = (FileManager.default.enumerator(atPath: store.path)?.allObjects as? [String] ?? []).filter { $0.hasSuffix("manifest.json") }
             #expect(left.isEmpty)
