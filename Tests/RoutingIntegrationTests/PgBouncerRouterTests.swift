@@ -56,12 +56,12 @@ import TestSupport
                 try await holder.execute("BEGIN")
                 _ = try await holder.query("SELECT node FROM marker")
                 let started = ContinuousClock.now
-                // Three seconds: on a loaded machine the console's login alone can take one, and a
-                // pause not sent by its deadline is not sent at all (no holder to name then).
-                let error = await #expect(throws: PauseHeld.self) { try await router.pause(deadline: .now + .seconds(3)) }
+                // Ten seconds: on a loaded machine (CI) the console's login alone has taken over
+                // three, and a pause not sent by its deadline is not sent at all (no holder to name then).
+                let error = await #expect(throws: PauseHeld.self) { try await router.pause(deadline: .now + .seconds(10)) }
                 let waited = ContinuousClock.now - started
                 // Held for ever without the deadline; the bound leaves room for a loaded machine.
-                #expect(waited >= .seconds(3) && waited < .seconds(20))
+                #expect(waited >= .seconds(10) && waited < .seconds(40))
                 #expect(error?.status == .failed)
                 let named = error?.holders.joined(separator: "\n") ?? ""
                 #expect(error?.holders.count == 1)
@@ -95,7 +95,7 @@ import TestSupport
                 try await withConnection(bouncer.admin, fixingSettings: false) { try await $0.execute("RESUME app") }
                 try await holder.execute("COMMIT")
                 await #expect(throws: PauseHeld.self) { try await pausing.value }
-                #expect(ContinuousClock.now - started < .seconds(20))
+                #expect(ContinuousClock.now - started < .seconds(60), "bounded, not hung (the bound leaves room for a loaded machine)")
                 #expect(try await writeLandsOnANewSession(bouncer.client("app")) == "from")
                 await holder.close()
             }
