@@ -112,7 +112,7 @@ let package = Package(
         ]),
         // `continuity cutover`: a pure state machine and its executor, the journal, the dead-man's switch, recovery.
         .target(name: "Cutover", dependencies: [
-            "Routing", "Applier", "DatabaseCopy", "PostgresClient", "PostgresTypes", "OperatorErrors", "Parallelism",
+            "Routing", "Fencing", "Applier", "DatabaseCopy", "PostgresClient", "PostgresTypes", "OperatorErrors", "Parallelism",
             .product(name: "Logging", package: "swift-log"),
         ]),
 

@@ -1,5 +1,6 @@
 import Applier
 import DatabaseCopy
+import Fencing
 import OperatorErrors
 import PostgresClient
 import PostgresTypes
@@ -88,34 +89,7 @@ final class CutoverNodes: Sendable {
     }
 
     static func fence(_ active: Connection) async throws {
-        try await active.execute("ALTER DATABASE \(try await databaseName(active)) SET default_transaction_read_only = on")
-        let fencedAt = try await active.query("SELECT clock_timestamp()::text").scalar(String.self)
-        // Ended all at once, then waited for: each backend exits within milliseconds, and no
-        // commit of one is still on its way once it has. One that may not be ended (a
-        // superuser's, for a cutover run by another role) is named below.
-        let others = try await active.query("""
-            SELECT pid::text FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-            """).rows.compactMap { $0["pid"] }
-        for pid in others { _ = try? await active.execute("SELECT pg_terminate_backend($1::int)", [pid]) }
-        let deadline = ContinuousClock.now + .seconds(1)
-        while ContinuousClock.now < deadline, try await active.query("""
-            SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-                           AND backend_type = 'client backend' AND backend_start < $1::timestamptz)
-            """, [fencedAt]).scalar(Bool.self) {
-            try await Task.sleep(for: .milliseconds(1))
-        }
-        // Sessions that began before the fence and are still there could still write.
-        let left = try await active.query("""
-            SELECT string_agg(pid::text || ' (' || coalesce(nullif(application_name, ''), usename::text) || ')', ', ')
-            FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-              AND backend_start < $1::timestamptz
-            """, [fencedAt]).rows.first?["string_agg"] ?? nil
-        if let left {
-            throw Failure("sessions on the old active could not be ended, so they could still write: \(left)",
-                          fix: "run cutover as a role that may end them (a superuser), or close them first")
-        }
+        try await ReadOnlyFence.put(on: active)
     }
 
     /// The mark that stops any stream into the passive for good, then its database writable.
@@ -174,21 +148,8 @@ final class CutoverNodes: Sendable {
         throw Failure("slot \(slot) on the old active stayed in use", fix: "stop the stream following it, then drop the slot by hand")
     }
 
-    /// Resets a read-only fence. A session of a read-only database must turn it off itself
-    /// before PostgreSQL takes `ALTER DATABASE` (these sessions do, at connect).
     static func unfence(_ node: Connection) async throws {
-        let fenced = try await node.query("""
-            SELECT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
-                           WHERE d.datname = current_database() AND s.setrole = 0
-                             AND 'default_transaction_read_only=on' = ANY (s.setconfig))
-            """).scalar(Bool.self)
-        if fenced {
-            try await node.execute("ALTER DATABASE \(try await databaseName(node)) RESET default_transaction_read_only")
-        }
-    }
-
-    private static func databaseName(_ node: Connection) async throws -> String {
-        quoteIdentifier(try await node.query("SELECT current_database()").scalar(String.self))
+        try await ReadOnlyFence.lift(on: node)
     }
 
 }

@@ -41,17 +41,10 @@ public enum Fence: Sendable, Equatable {
             return nil
         case .readonly:
             return try await Connection.with(source) { connection in
-                let database = try await connection.query("SELECT current_database()").scalar(String.self)
-                // Fenced already (a re-run): the database's read-only default would refuse the ALTER.
-                try await connection.execute("SET default_transaction_read_only = off")
-                try await connection.execute("ALTER DATABASE \(quoteIdentifier(database)) SET default_transaction_read_only = on")
-                // Sessions opened before the fence could still write: end them. Their clients
-                // reconnect into a read-only database.
-                try await connection.execute("""
-                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                    WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_type = 'client backend'
-                    """)
-                return "ALTER DATABASE \(quoteIdentifier(database)) RESET default_transaction_read_only"
+                // Sessions opened before the fence could still write: ended and waited for.
+                // Their clients reconnect into a read-only database.
+                try await ReadOnlyFence.put(on: connection)
+                return "ALTER DATABASE \(try await ReadOnlyFence.databaseName(connection)) RESET default_transaction_read_only"
             }
         case .pgbouncer(let admin):
             let database = source["dbname"] ?? source["user"] ?? "postgres"

@@ -4,9 +4,9 @@ import PostgresClient
 import PostgresTypes
 
 /// No router at all: clients connect to the nodes directly. The pause is the old active's
-/// read-only fence (Fencing's `readonly`: `default_transaction_read_only` on its database and
-/// its other client sessions ended, so transactions in flight there are rolled back, not
-/// waited for); clients must then be pointed at the new active by whoever runs them.
+/// read-only fence (Fencing's `ReadOnlyFence`: `default_transaction_read_only` on its database
+/// and its other client sessions ended, so transactions in flight there are rolled back, not
+/// drained); clients must then be pointed at the new active by whoever runs them.
 struct ReadOnlyRouter: Router {
     let from: RouterNode
     let to: RouterNode
@@ -26,7 +26,7 @@ struct ReadOnlyRouter: Router {
         }
     }
 
-    /// Waits for nobody (sessions are ended, not drained), so the deadline is not needed.
+    /// Drains nothing (sessions are ended, not waited for to finish), so the deadline is not needed.
     func pause(deadline: ContinuousClock.Instant) async throws {
         _ = try await Fence.readonly.apply(to: try from.connectionString())
     }
@@ -37,12 +37,7 @@ struct ReadOnlyRouter: Router {
 
     func resume() async throws {}
 
-    /// Lifts the fence. The database is read-only, and so is this session's transaction by
-    /// default, which refuses ALTER DATABASE: turn that off for the session first.
     func rollBack() async throws {
-        try await Connection.with(try from.connectionString()) { session in
-            try await session.execute("SET default_transaction_read_only = off")
-            try await session.execute("ALTER DATABASE \(quoteIdentifier(from.dbname)) RESET default_transaction_read_only")
-        }
+        try await Connection.with(try from.connectionString()) { try await ReadOnlyFence.lift(on: $0) }
     }
 }
