@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import OperatorErrors
-import Parallelism
 import PostgresClient
 import PostgresTypes
 import Routing
@@ -108,7 +107,6 @@ private actor Execution {
     var pauseSent: ContinuousClock.Instant?
     var pause: Duration?
     var reverseStart: LSN?
-    var watchdog: ChildProcess?
 
     init(options: CutoverOptions, router: any Router, catchUp: @escaping CatchUp, logger: Logger) {
         self.options = options
@@ -180,7 +178,8 @@ private actor Execution {
         case .checkPreflight:
             return try await preflight()
         case .startWatchdog:
-            watchdog = try CutoverWatchdog.start(options)
+            // Left to itself: it ends when it finds a terminal record, or after settling.
+            _ = try CutoverWatchdog.start(options)
             return .watchdogStarted
         case .pause(let deadline):
             pauseSent = .now

@@ -37,6 +37,18 @@ struct CommandContext {
         return dsn
     }
 
+    /// `--slot` (or the setting), `continuity` by default, checked as PostgreSQL will take it.
+    func slotName(flag: String?) throws -> String {
+        try Self.usableSlot(settings.string("slot", flag: flag) ?? "continuity")
+    }
+
+    static func usableSlot(_ name: String, what: String = "slot name") throws -> String {
+        guard Connection.isValidSlotName(name) else {
+            throw UsageError("\(what) '\(name)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63)")
+        }
+        return name
+    }
+
     /// Prints the report: as JSON with --json, else as the given lines.
     func emit<Report: Encodable>(_ report: Report, text: @autoclosure () -> String) throws {
         if json {

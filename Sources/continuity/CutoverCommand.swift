@@ -23,11 +23,7 @@ struct CutoverEndpoints: ParsableArguments {
     @Option(help: ArgumentHelp("The local journal file (default continuity-cutover-SLOT.journal here).", valueName: "path")) var journal: String?
 
     func slotName(_ context: CommandContext) throws -> String {
-        let name = context.settings.string("slot", flag: slot) ?? "continuity"
-        guard Connection.isValidSlotName(name) else {
-            throw UsageError("slot name '\(name)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63)")
-        }
-        return name
+        try context.slotName(flag: slot)
     }
 
     func journalPath(_ context: CommandContext, slot: String) -> String {
@@ -103,10 +99,10 @@ struct CutoverRun: AsyncParsableCommand {
         }
         if reverse || settings.string("reverse-slot", flag: reverseSlot) != nil {
             let name = settings.string("reverse-slot", flag: reverseSlot) ?? String((slot + "_reverse").prefix(63))
-            guard Connection.isValidSlotName(name), name != slot else {
-                throw UsageError("reverse slot name '\(name)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63), not the forward slot's name")
+            guard name != slot else {
+                throw UsageError("reverse slot name '\(name)' is the forward slot's", fix: "name another with --reverse-slot")
             }
-            options.reverseSlot = name
+            options.reverseSlot = try CommandContext.usableSlot(name, what: "reverse slot name")
         }
         return options
     }

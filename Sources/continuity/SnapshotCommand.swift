@@ -40,9 +40,7 @@ struct Snapshot: AsyncParsableCommand {
             let fence = try Fence(parsing: settings.string("fence", flag: fence) ?? "none",
                                   pgbouncerAdmin: try context.optionalDSN("pgbouncer-admin", flag: pgbouncerAdmin))
             let store = try StoreURL.open(try settings.required("store", flag: store))
-            if let slot, !Connection.isValidSlotName(slot) {
-                throw UsageError("slot name '\(slot)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63)")
-            }
+            if let slot { _ = try CommandContext.usableSlot(slot) }
 
             let started = ContinuousClock.now
             var options = SnapshotOptions(source: source, store: store, stack: stack, jobs: jobs, codec: codec,

@@ -18,11 +18,7 @@ struct StreamEndpoints: ParsableArguments {
     @Option(help: ArgumentHelp("The logical slot on the active (default continuity).", valueName: "name")) var slot: String?
 
     func slotName(_ context: CommandContext) throws -> String {
-        let name = context.settings.string("slot", flag: slot) ?? "continuity"
-        guard Connection.isValidSlotName(name) else {
-            throw UsageError("slot name '\(name)' is not usable", fix: "use lower-case letters, digits and underscores (at most 63)")
-        }
-        return name
+        try context.slotName(flag: slot)
     }
 }
 
