@@ -36,6 +36,7 @@ public struct CutoverOptions: Sendable {
     }
 }
 
-/// Applies the stream into the passive up to an LSN, when no `continuity stream` follows the
-/// slot: the command line passes the stream's runner in (cutover does not import it).
-public typealias CatchUp = @Sendable (LSN) async throws -> Void
+/// Follows the slot into the passive until cancelled or until the passive is promoted, when no
+/// `continuity stream` follows it: the command line passes the stream's runner in (cutover does
+/// not import it).
+public typealias Follow = @Sendable () async throws -> Void

@@ -10,17 +10,20 @@ import Routing
 /// (`--max-pause`) while a rollback is still possible. All decisions are the machine's.
 public enum CutoverRunner {
     /// Runs a cutover to its end; the report says how it ended, and `error` is set unless it completed.
-    public static func run(_ options: CutoverOptions, catchUp: @escaping CatchUp, logger: Logger)
+    public static func run(_ options: CutoverOptions, follow: @escaping Follow, logger: Logger)
         async throws -> (report: CutoverReport, error: (any OperatorError)?) {
         let router = try options.makeRouter()
-        let execution = Execution(options: options, router: router, catchUp: catchUp, logger: logger)
+        let execution = Execution(options: options, router: router, follow: follow, logger: logger)
         let outcome: CutoverOutcome
         do {
             outcome = try await execution.drive()
         } catch {
+            await execution.stopFollowing()
             await execution.nodes?.close()
             throw error
         }
+        // Before the slot is dropped: the cutover's own stream holds it.
+        await execution.stopFollowing()
         var problems = outcome.problems
         var slotDropped = false
         if outcome.ending == .done, let nodes = await execution.nodes {
@@ -96,7 +99,7 @@ public struct CutoverSettlementReport: Codable, Sendable {
 private actor Execution {
     let options: CutoverOptions
     let router: any Router
-    let catchUp: CatchUp
+    let follow: Follow
     let logger: Logger
     let store: CutoverJournalStore
     var nodes: CutoverNodes?
@@ -107,11 +110,15 @@ private actor Execution {
     var pauseSent: ContinuousClock.Instant?
     var pause: Duration?
     var reverseStart: LSN?
+    /// The stream the cutover runs itself when no `continuity stream` follows the slot.
+    var follower: Task<Void, Never>?
+    /// Set once that stream has ended: nil inside if it ended without an error.
+    var followerEnd: (any Error)??
 
-    init(options: CutoverOptions, router: any Router, catchUp: @escaping CatchUp, logger: Logger) {
+    init(options: CutoverOptions, router: any Router, follow: @escaping Follow, logger: Logger) {
         self.options = options
         self.router = router
-        self.catchUp = catchUp
+        self.follow = follow
         self.logger = logger
         store = CutoverJournalStore(path: options.journalPath, slot: options.slot)
         machine = CutoverMachine(maxPause: options.maxPause, reverse: options.reverseSlot != nil)
@@ -243,14 +250,25 @@ private actor Execution {
         }
     }
 
-    /// Without a stream following the slot, the passive is brought up to the active's
-    /// position first, outside the pause, so the pause only covers what came meanwhile.
+    /// Without a stream following the slot, the cutover starts one of its own and waits, outside
+    /// the pause, until it has applied everything committed so far. From then on both cases are
+    /// alike: the pause waits only for what came meanwhile, on a stream already connected
+    /// (starting one, with its checks and sessions, takes seconds on a loaded machine).
     private func preflight() async throws -> CutoverEvent {
         let nodes = try requireNodes()
         if try await nodes.streamFollowing() == nil, try await nodes.progress() != nil {
             let now = try await nodes.active.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self)
-            logger.info("no stream follows slot \(options.slot): applying it up to \(now) before the pause")
-            try await catchUp(now, nodes)
+            logger.info("no stream follows slot \(options.slot): following it here; applying up to \(now) before the pause")
+            let follow = self.follow
+            follower = Task {
+                do {
+                    try await follow()
+                    self.followerEnded(nil)
+                } catch {
+                    self.followerEnded(error)
+                }
+            }
+            _ = try await waitForProgress(now)
         }
         let facts = try await CutoverFacts.read(nodes, router: router)
         lagAtFence = facts.streamLagSeconds
@@ -258,29 +276,32 @@ private actor Execution {
         return findings.isEmpty ? .preflightPassed : .preflightFailed(findings: findings)
     }
 
-    /// The passive's progress once it reaches `lsn`: from a running stream's progress row, or
-    /// by applying the stream here when none follows the slot.
+    private func followerEnded(_ error: (any Error)?) { followerEnd = .some(error) }
+
+    /// The passive's progress once it reaches `lsn`, applied by a running stream: a
+    /// `continuity stream`, or the cutover's own.
     private func waitForProgress(_ lsn: LSN) async throws -> LSN {
         let nodes = try requireNodes()
-        if try await nodes.streamFollowing() == nil {
-            try await catchUp(lsn, nodes)
-        }
         while true {
             let progress = try await nodes.progress() ?? .zero
             if progress >= lsn { return progress }
+            // The cutover's own stream ended short of it: a failure of the step, unless a
+            // `continuity stream` took the slot over (it started meanwhile and won it).
+            if let ended = followerEnd, try await nodes.streamFollowing() == nil {
+                throw ended.map { $0 } ?? Failure("the cutover's stream of slot \(options.slot) ended before the passive reached \(lsn)",
+                                                  fix: "see the log above, then run cutover again")
+            }
             try await Task.sleep(for: .milliseconds(2))  // a poll of the row; the deadline bounds it
         }
     }
 
-    /// Applies the stream here; a `continuity stream` that started following the slot
-    /// meanwhile wins the slot, and then its progress is waited on instead.
-    private func catchUp(_ lsn: LSN, _ nodes: CutoverNodes) async throws {
-        do {
-            try await catchUp(lsn)
-        } catch {
-            guard try await nodes.streamFollowing() != nil else { throw error }
-            logger.info("a stream started following slot \(options.slot) meanwhile: waiting on its progress")
-        }
+    /// Ends the cutover's own stream, if it runs one: after a promotion it has stopped by itself
+    /// or stops at its next record, which the promoted mark refuses.
+    func stopFollowing() async {
+        guard let follower else { return }
+        follower.cancel()
+        await follower.value
+        self.follower = nil
     }
 
     private func requireNodes() throws -> CutoverNodes {

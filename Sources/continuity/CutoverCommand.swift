@@ -68,10 +68,8 @@ struct CutoverRun: AsyncParsableCommand {
             }
             let stream = StreamOptions(source: options.source, target: options.target, slot: options.slot,
                                        publication: options.publication, until: .never)
-            let (report, error) = try await CutoverRunner.run(options, catchUp: { [logger = context.logger] lsn in
-                var until = stream
-                until.until = .lsn(lsn)
-                _ = try await StreamRunner.run(until, logger: logger)
+            let (report, error) = try await CutoverRunner.run(options, follow: { [logger = context.logger] in
+                _ = try await StreamRunner.run(stream, logger: logger)
             }, logger: context.logger)
             try context.emit(report, text: report.text)
             guard let error else { return .done }

@@ -150,8 +150,9 @@ import TestSupport
             await client.close()
             let watchdogLog = (try? String(contentsOfFile: fixture.journal + ".watchdog.log", encoding: .utf8)) ?? "no watchdog log"
             #expect(port == Int(fixture.source["port"] ?? ""), "\(watchdogLog)")
-            // --max-pause + 1 s from the watchdog's start, which came before the pause.
-            #expect(ContinuousClock.now - killedAt < .seconds(4) + .milliseconds(500), "\(watchdogLog)")
+            // --max-pause + 1 s from the watchdog's start, which came before the pause, plus the
+            // settling's own sessions (a console login has taken over a second on a loaded machine).
+            #expect(ContinuousClock.now - killedAt < .seconds(4) + .seconds(2), "\(watchdogLog)")
             try await waitUntil("the watchdog to journal the rollback") {
                 (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("\"failed\"") == true
             }
