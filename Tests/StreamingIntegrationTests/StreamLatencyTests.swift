@@ -12,8 +12,9 @@ import TestSupport
     /// burst of WAL); now the group commits as soon as the socket stays idle. Timed from when the
     /// walsender is seen to have sent the commit to when its row reaches the passive (both
     /// clusters' clocks are this machine's), so neither a walsender slowed by other tests' WAL
-    /// nor polling counts; the best of three is asserted so a loaded machine does not make it
-    /// flaky. The old code took 450-550 ms every time.
+    /// nor polling counts. The stream runs in the test process, whose two cooperative threads
+    /// the suite's other tests share, so the best of five is asserted against 400 ms (one
+    /// loaded CI run saw 279 ms at best of three): the old code took 450-550 ms every time.
     @Test func aLoneCommitIsAppliedAndReportedWithoutWaitingForMoreInput() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withTestDatabase(on: TestBed.passive) { target in
@@ -27,10 +28,10 @@ import TestSupport
                     let stream = Task { [options] in try await StreamRunner.run(options, logger: Logger(label: "test")) }
                     do {
                         var delays: [Duration] = []
-                        for i in 1...3 {
+                        for i in 1...5 {
                             delays.append(try await Self.delay(ofCommit: i, source: source, target: target, slot: options.slot))
                         }
-                        #expect(delays.min()! < .milliseconds(250), "sent to arrived on the passive: \(delays)")
+                        #expect(delays.min()! < .milliseconds(400), "sent to arrived on the passive: \(delays)")
                     } catch {
                         stream.cancel()
                         _ = try? await stream.value
