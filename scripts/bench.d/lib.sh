@@ -10,7 +10,7 @@ now() { date +%s.%N; }
 
 # bench_start: installs what is missing, starts the test bed (and stops it on exit if it was not
 # running before), builds continuity for release. Sets work (a scratch directory removed on
-# exit) and continuity (the binary; CONTINUITY_BENCH_BINARY names another build instead, for an
+# exit, or kept and named with CONTINUITY_BENCH_KEEP=1, to look into) and continuity (the binary; CONTINUITY_BENCH_BINARY names another build instead, for an
 # A/B run against an older commit on the same data and test bed).
 bench_start() {
     scripts/install-deps
@@ -26,7 +26,9 @@ bench_start() {
         continuity=$(swift build -c release --show-bin-path)/continuity
     fi
 }
-bench_cleanup() { rm -rf "$work"; if $stop_testbed; then scripts/testbed down; fi; }
+bench_cleanup() {
+    if [ "${CONTINUITY_BENCH_KEEP:-}" = 1 ]; then echo "bench: kept $work" >&2; else rm -rf "$work"; fi
+    if $stop_testbed; then scripts/testbed down; fi; }
 
 # measure NAME COMMAND...: runs it under GNU time; sets wall (s) and rss (MiB). Both servers
 # checkpoint first, so no step pays for the WAL the step before it wrote.
