@@ -151,8 +151,7 @@ struct CutoverMachine {
         case .fenceOldActive: return .unfencePassive
         case .unfencePassive: return reverse ? .prepareReverse : .journal(record(.repointed, now: now))
         case .prepareReverse: return .journal(record(.repointed, now: now))
-        case .rewriteRouter: return .reload
-        case .reload: return .resume
+        case .rewriteRouter: return .resume
         case .resume:
             return problems.isEmpty ? .journal(record(.resumed, now: now)) : .journal(record(.failed, now: now, reason: summary))
         case .journal(let written):

@@ -235,9 +235,6 @@ private actor Execution {
         case .rewriteRouter:
             try await router.repoint()
             return .configRewritten
-        case .reload:
-            try await router.reload()
-            return .reloaded
         case .resume:
             if machine.rollingBack { try await router.rollBack() } else { try await router.resume() }
             if let pauseSent { pause = .now - pauseSent }

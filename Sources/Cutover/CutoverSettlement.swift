@@ -88,7 +88,6 @@ struct CutoverSettlement: Codable, Sendable {
                 try await CutoverNodes.promote(passive, slot: slot)
             }
             _ = await step("repointed \(router.description)") { try await router.repoint() }
-            _ = await step("reloaded the router") { try await router.reload() }
             if await step("let clients through to the new active", { try await router.resume() }) {
                 _ = await step("journalled resumed") {
                     _ = try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,

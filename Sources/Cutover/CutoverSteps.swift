@@ -40,8 +40,6 @@ enum CutoverAction: Equatable, Sendable {
     case prepareReverse
     /// The router's config pointed at the new active (`configRewritten`).
     case rewriteRouter
-    /// The router's `RELOAD` (`reloaded`).
-    case reload
     /// The router's `RESUME` (`resumed`).
     case resume
     /// Rolling back: the old active writable again (`oldActiveUnfenced`).
@@ -68,7 +66,6 @@ enum CutoverEvent: Equatable, Sendable {
     case promoted
     case reversePrepared
     case configRewritten
-    case reloaded
     case resumed
     case oldActiveUnfenced
     /// The action under way failed.
@@ -83,7 +80,7 @@ enum CutoverEvent: Equatable, Sendable {
              (.checkPreflight, .preflightFailed), (.startWatchdog, .watchdogStarted), (.pause, .pauseAcknowledged),
              (.pause, .pauseTimedOut), (.readCutoverLSN, .cutoverLSNRead), (.waitForProgress, .progressReached),
              (.copySequences, .sequencesCopied), (.fenceOldActive, .oldActiveFenced), (.unfencePassive, .promoted), (.prepareReverse, .reversePrepared),
-             (.rewriteRouter, .configRewritten), (.reload, .reloaded), (.resume, .resumed),
+             (.rewriteRouter, .configRewritten), (.resume, .resumed),
              (.unfenceOldActive, .oldActiveUnfenced):
             return true
         default:

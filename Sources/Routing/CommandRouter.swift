@@ -32,8 +32,6 @@ struct CommandRouter: Router {
 
     func repoint() async throws { try await run("repoint") }
 
-    func reload() async throws {}
-
     func resume() async throws { try await run("resume") }
 
     func rollBack() async throws { try await run("rollback") }

@@ -85,6 +85,33 @@ actor ConsoleSession {
         } catch let error as ServerError where error.message.contains("not paused") {
         }
     }
+
+    /// `RELOAD` and `RESUME db` in one write (`Connection.runInOneWrite`): PgBouncer handles
+    /// them back to back. A database that is not paused is success, as for `resume`.
+    func reloadAndResume(_ database: String) async throws {
+        let commands = ["RELOAD", "RESUME \(quoteIdentifier(database))"]
+        do {
+            try await session { try $0.runInOneWrite(commands, answeringBy: .now + .seconds(10)) }
+        } catch let error as ServerError where error.message.contains("not paused") {
+        }
+    }
+
+    /// Runs `body` on the kept session, replaced once by a new one if it is found broken.
+    private func session(_ body: @Sendable (isolated Connection) throws -> Void) async throws {
+        if let connection {
+            do {
+                return try await connection.perform(body)
+            } catch let error as ServerError {
+                throw error  // the console's answer: the session is fine
+            } catch {
+                await connection.close()
+                self.connection = nil
+            }
+        }
+        let fresh = try await console.connect()
+        connection = fresh
+        try await fresh.perform(body)
+    }
 }
 
 /// A server connection PgBouncer could not release: the session holding a pause.

@@ -3,7 +3,7 @@ import PostgresClient
 import PostgresTypes
 
 /// PgBouncer in front of the nodes: `PAUSE`/`RESUME` of one database on the admin console, and
-/// its `[databases]` line rewritten, then `RELOAD`.
+/// its `[databases]` line rewritten, then `RELOAD` sent with the `RESUME`.
 ///
 /// PAUSE has no timeout of its own and, in transaction pooling, returns only once every server
 /// connection of the database is released: one client idle in a transaction holds it for ever,
@@ -159,22 +159,24 @@ struct PgBouncerRouter: Router {
         try AtomicFile.replace(line.file, with: try PgBouncerConfigFile.rewrite(text, lineNumber: line.lineNumber, to: to))
     }
 
-    /// RELOAD, then a check that PgBouncer now sends the database to `to` (RELOAD has read the
-    /// files when it answers): a rewritten file PgBouncer does not read must not go unnoticed.
-    func reload() async throws {
+    /// RELOAD and RESUME in one write, then a check that PgBouncer now sends the database to
+    /// `to` (RELOAD has read the files when it answers): a rewritten file PgBouncer does not
+    /// read must not go unnoticed. Sent apart, a client logging in between them makes PgBouncer
+    /// open a server connection to the new address that its pause then closes, and that
+    /// counts as a failed login: PgBouncer opens no server connection for `server_login_retry`
+    /// (15 s by default) and fails new clients meanwhile (pgbouncer#498; `scripts/bench cutover
+    /// --connect-per-transaction` saw 15 s). The check comes after the RESUME, which is why the
+    /// preflight insists that the running configuration is the file's.
+    func resume() async throws {
         let session = try console()
-        try await session.run("RELOAD")
+        try await session.reloadAndResume(database)
         let live = try await session.run("SHOW DATABASES").rows.first { $0["name"] == database }
         let host = live?["host"].flatMap { $0.isEmpty ? nil : $0 }
         guard let live, host == to.host, live["port"].flatMap({ Int($0) }) == to.port, live["database"] == to.dbname else {
             throw Failure("after RELOAD PgBouncer sends database \(database) to "
                           + "\(live.map { Self.describe(host, $0["port"].flatMap { Int($0) }, $0["database"] ?? "?") } ?? "nowhere"), not to \(to)",
-                          fix: "check that \(config) (or the file it includes) is the file PgBouncer reads, fix its line, and RELOAD")
+                          fix: "clients reach the old active, which is read-only: make \(config) (or the file it includes) the file PgBouncer reads, fix its line, and RELOAD")
         }
-    }
-
-    func resume() async throws {
-        try await console().resume(database)
     }
 
     func rollBack() async throws {

@@ -33,8 +33,6 @@ struct ReadOnlyRouter: Router {
 
     func repoint() async throws {}
 
-    func reload() async throws {}
-
     func resume() async throws {}
 
     func rollBack() async throws {

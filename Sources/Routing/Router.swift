@@ -2,7 +2,7 @@ import OperatorErrors
 
 /// What clients connect through, and what a cutover repoints: PgBouncer, nothing (the old
 /// active fenced read-only), or the operator's own command. The cutover executor drives it
-/// `preflight → pause → repoint → reload → resume`, or `pause → rollBack`; the watchdog (a
+/// `preflight → pause → repoint → resume`, or `pause → rollBack`; the watchdog (a
 /// separate process, rebuilding the router from its `RouterSpec`) may call `resume` or
 /// `rollBack` at any moment, so every step is idempotent.
 public protocol Router: Sendable {
@@ -20,10 +20,9 @@ public protocol Router: Sendable {
     /// same directory + fsync + rename, every other byte of the file unchanged, mode kept).
     /// Idempotent.
     func repoint() async throws
-    /// pgbouncer: RELOAD, then a check that PgBouncer now sends the database to `to` (a
-    /// Failure if not); others: nothing.
-    func reload() async throws
-    /// Lets clients through (forward: to the new active). Idempotent: "not paused" is success.
+    /// Lets clients through, forward: to the new active (pgbouncer: `RELOAD` and `RESUME`,
+    /// then a check that PgBouncer sends the database to `to`, a Failure if not). Idempotent:
+    /// "not paused" is success.
     func resume() async throws
     /// Lets clients through to the OLD active after a rollback (pgbouncer: RESUME, config
     /// untouched; command: phase rollback). Idempotent.

@@ -104,7 +104,13 @@ struct CutoverFixture: Sendable {
 /// acknowledged and every error it saw.
 final class ClientLoad: Sendable {
     private let shared = Shared()
-    private struct State { var acknowledged: Set<Int64> = []; var errors: [String] = []; var stop = false }
+    private struct State {
+        var acknowledged: Set<Int64> = []
+        var errors: [String] = []
+        var stop = false
+        /// The longest a transaction took, its connection included for a per-transaction client.
+        var longest: Duration = .zero
+    }
     private final class Shared: Sendable { let state = Mutex(State()) }
     private let tasks: [Task<Void, Never>]
 
@@ -117,11 +123,13 @@ final class ClientLoad: Sendable {
                 let state = shared
                 var connection: Connection?
                 while !state.state.withLock({ $0.stop }) {
+                    let started = ContinuousClock.now
                     do {
                         if connection == nil { connection = try await Connection.connect(client, options: .init(fixesSettings: false)) }
                         let id = try await connection!.query("INSERT INTO public.orders (client) VALUES ($1) RETURNING id", [String(worker)])
                             .scalar(Int64.self)
-                        state.state.withLock { _ = $0.acknowledged.insert(id) }
+                        let took = ContinuousClock.now - started
+                        state.state.withLock { _ = $0.acknowledged.insert(id); $0.longest = max($0.longest, took) }
                         if fresh { await connection?.close(); connection = nil }
                     } catch {
                         state.state.withLock { $0.errors.append("\(error)") }
@@ -143,4 +151,6 @@ final class ClientLoad: Sendable {
     }
 
     var acknowledgedSoFar: Int { shared.state.withLock { $0.acknowledged.count } }
+
+    var longestSoFar: Duration { shared.state.withLock { $0.longest } }
 }

@@ -64,7 +64,6 @@ struct CutoverDriver {
         case .unfencePassive: .promoted
         case .prepareReverse: .reversePrepared
         case .rewriteRouter: .configRewritten
-        case .reload: .reloaded
         case .resume: .resumed
         case .unfenceOldActive: .oldActiveUnfenced
         case .report: .tick
@@ -85,7 +84,6 @@ struct CutoverDriver {
         case .unfencePassive: "unfence passive"
         case .prepareReverse: "prepare reverse"
         case .rewriteRouter: "rewrite router"
-        case .reload: "reload"
         case .resume: "resume"
         case .unfenceOldActive: "unfence old active"
         case .report(let outcome): "report \(outcome.ending)"

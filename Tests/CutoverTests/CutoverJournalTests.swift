@@ -33,7 +33,7 @@ import Testing
                 switch action {
                 case .pause, .readCutoverLSN, .waitForProgress, .copySequences, .unfenceOldActive:
                     #expect(recovery == .rollBack, "\(action) after \(String(describing: last?.state))")
-                case .fenceOldActive, .unfencePassive, .prepareReverse, .rewriteRouter, .reload:
+                case .fenceOldActive, .unfencePassive, .prepareReverse, .rewriteRouter:
                     #expect(recovery == .rollForward, "\(action) after \(String(describing: last?.state))")
                 case .resume:
                     #expect(recovery != .nothing, "clients may be paused: the journal must say how to settle it")

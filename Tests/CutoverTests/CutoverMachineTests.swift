@@ -9,7 +9,7 @@ import Testing
     static let happyPath = [
         "take lock", "journal preflight", "check preflight", "journal fenced", "start watchdog", "pause", "read LSN",
         "journal caught-up", "wait for 0/3000", "journal sequences-synced", "copy sequences", "journal promoted",
-        "fence old active", "unfence passive", "journal repointed", "rewrite router", "reload", "resume",
+        "fence old active", "unfence passive", "journal repointed", "rewrite router", "resume",
         "journal resumed", "report done",
     ]
     static let rollBack = ["journal rolled-back", "unfence old active", "resume", "journal failed", "report rolledBack"]
@@ -28,7 +28,7 @@ import Testing
         let stateWhenIssued = Dictionary(driver.issued.map { (CutoverDriver.name($0.action), $0.journal?.state) }) { first, _ in first }
         let expected: [String: CutoverState] = [
             "pause": .fenced, "wait for 0/3000": .caughtUp, "copy sequences": .sequencesSynced, "fence old active": .promoted,
-            "unfence passive": .promoted, "rewrite router": .repointed, "reload": .repointed, "resume": .repointed,
+            "unfence passive": .promoted, "rewrite router": .repointed, "resume": .repointed,
         ]
         for (action, state) in expected { #expect(stateWhenIssued[action] == state, "\(action)") }
     }
@@ -42,7 +42,7 @@ import Testing
         var testDescription: String { failing }
     }
 
-    static let rollForward = ["journal repointed", "rewrite router", "reload", "resume", "journal failed", "report rolledForward"]
+    static let rollForward = ["journal repointed", "rewrite router", "resume", "journal failed", "report rolledForward"]
     static let failures: [Failure] = [
         // Nothing changed yet: refused, journalled once there is a journal.
         Failure(failing: "take lock", reached: .preflight, then: ["report refused"]),
@@ -63,7 +63,6 @@ import Testing
         Failure(failing: "unfence passive", reached: .promoted, then: rollForward),
         Failure(failing: "journal repointed", reached: .promoted, then: Array(rollForward.dropFirst())),
         Failure(failing: "rewrite router", reached: .repointed, then: Array(rollForward.dropFirst(2))),
-        Failure(failing: "reload", reached: .repointed, then: Array(rollForward.dropFirst(3))),
         // RESUME itself failed: no terminal record, so the watchdog and --recover still act.
         Failure(failing: "resume", reached: .repointed, then: ["report rolledForward"], clientsMayBePaused: true),
         Failure(failing: "journal resumed", reached: .repointed, then: ["report rolledForward"]),
@@ -95,7 +94,7 @@ import Testing
         }
         // A rollback changes nothing else: the new active is never promoted or routed to.
         if ending == .rolledBack {
-            #expect(Set(driver.names).isDisjoint(with: ["fence old active", "unfence passive", "rewrite router", "reload"]))
+            #expect(Set(driver.names).isDisjoint(with: ["fence old active", "unfence passive", "rewrite router"]))
         }
         // Never back to the old active once promoted.
         if ending == .rolledForward { #expect(!driver.names.contains("unfence old active")) }

@@ -70,3 +70,24 @@ import TestSupport
         }
     }
 }
+
+/// `runInOneWrite` against a real server, which speaks the same simple protocol as PgBouncer's
+/// console: every answer is read, the first error is thrown naming its command, and the
+/// session is still in step with libpq afterwards.
+@Suite struct OneWriteTests {
+    @Test func everyCommandIsAnsweredAndTheSessionStaysUsable() async throws {
+        try await withConnection(TestBed.active) { connection in
+            try await connection.perform { try $0.runInOneWrite(["SELECT 1", "SET application_name = 'one_write'"],
+                                                                answeringBy: .now + .seconds(10)) }
+            #expect(try await connection.query("SHOW application_name").scalar(String.self) == "one_write")
+            let error = await #expect(throws: ServerError.self) {
+                try await connection.perform { try $0.runInOneWrite(["SELECT 1/0", "SET application_name = 'after'"],
+                                                                    answeringBy: .now + .seconds(10)) }
+            }
+            #expect(error?.sqlState == "22012")
+            #expect(error?.statement == "SELECT 1/0")
+            // The command after the failed one still ran (each query is its own transaction).
+            #expect(try await connection.query("SELECT current_setting('application_name')").scalar(String.self) == "after")
+        }
+    }
+}

@@ -13,7 +13,6 @@ import TestSupport
             let router = RouterSpec.command(path: directory.script).makeRouter(from: from, to: to)
             try await router.pause(deadline: .now + .seconds(10))
             try await router.repoint()
-            try await router.reload()
             try await router.resume()
             try await router.rollBack()
             let nodes = "old=10.0.0.1:5432/app new=10.0.0.2:5433/app2 path=set secret=none"

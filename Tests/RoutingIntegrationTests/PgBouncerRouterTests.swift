@@ -119,7 +119,6 @@ import TestSupport
                     }
                 }
                 try await router.repoint()
-                try await router.reload()
                 try await router.resume()
                 #expect(try await arriving.value == "to")
                 #expect(try await waitingOnLongLived.value == "to")
@@ -167,7 +166,6 @@ import TestSupport
                 #expect(await router.preflight() == [])
                 try await router.pause(deadline: .now + .seconds(10))
                 try await router.repoint()
-                try await router.reload()
                 try await router.resume()
                 #expect(try String(contentsOfFile: included, encoding: .utf8) == "; the application's pools\napp = \(Harness.line(nodes.to))\n")
                 #expect(try String(contentsOfFile: bouncer.configPath, encoding: .utf8).contains("%include \(included)"))
@@ -177,11 +175,11 @@ import TestSupport
     }
 
     /// A RELOAD that leaves the database where it was (the file not rewritten, or not the one
-    /// PgBouncer reads) is a failure, not a silent success.
+    /// PgBouncer reads) is a failure of the resume, not a silent success.
     @Test func aReloadThatDoesNotReachTheTargetFails() async throws {
         try await Nodes.with { nodes in
             try await PrivatePgBouncer.with(databases: ["app": Harness.line(nodes.from)]) { bouncer in
-                let error = await #expect(throws: Failure.self) { try await router(bouncer, nodes).reload() }
+                let error = await #expect(throws: Failure.self) { try await router(bouncer, nodes).resume() }
                 #expect(error?.problem.contains("not to \(nodes.to)") == true)
                 #expect(error?.fix?.contains(bouncer.configPath) == true)
             }
