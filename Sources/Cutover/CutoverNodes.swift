@@ -1,6 +1,7 @@
 import Applier
 import DatabaseCopy
 import Fencing
+import Foundation
 import OperatorErrors
 import PostgresClient
 import PostgresTypes
@@ -37,6 +38,16 @@ final class CutoverNodes: Sendable {
     func close() async {
         await active.close()
         await passive.close()
+    }
+
+    /// Asks both servers to cancel what these sessions run, if anything (a session idle by
+    /// then ignores it). PQcancel makes a connection of its own: off the cooperative pool.
+    func cancelStatements() {
+        let (active, passive) = (self.active, self.passive)
+        DispatchQueue.global().async {
+            active.cancel()
+            passive.cancel()
+        }
     }
 
     /// The advisory lock on both nodes, or a refusal naming the node another cutover holds.

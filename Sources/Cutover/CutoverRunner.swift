@@ -137,22 +137,39 @@ private actor Execution {
 
     /// Does the action, racing it against the machine's deadline (journal writes excepted:
     /// the machine decides once it knows what the journal holds).
-    /// An abandoned action is cancelled, and the tick is handed over once it has stopped.
+    /// An abandoned action is cancelled, and the tick is handed over once it has stopped. A
+    /// statement it waits in (a lock on the passive, say) ignores task cancellation, so it is
+    /// cancelled on the server too, again every half second until the action has stopped:
+    /// the rollback runs on the same sessions.
     private func perform(_ action: CutoverAction) async -> CutoverEvent {
         let deadline: ContinuousClock.Instant?
         if case .journal = action { deadline = nil } else { deadline = machine.deadline }
         guard let deadline else { return await attempt(action) }
-        return await withTaskGroup(of: CutoverEvent?.self) { group in
-            group.addTask { await self.attempt(action) }
+        return await withTaskGroup(of: Racer.self) { group in
+            group.addTask { .answered(await self.attempt(action)) }
             group.addTask {
                 try? await Task.sleep(until: deadline, clock: .continuous)
-                return Task.isCancelled ? nil : .tick
+                return .timer
             }
-            let first = await group.next() ?? nil
+            if case .answered(let event) = await group.next() {
+                group.cancelAll()
+                return event
+            }
             group.cancelAll()
-            return first ?? .tick
+            while true {
+                nodes?.cancelStatements()
+                group.addTask {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    return .timer
+                }
+                if case .answered = await group.next() { break }
+            }
+            group.cancelAll()
+            return .tick
         }
     }
+
+    private enum Racer { case answered(CutoverEvent), timer }
 
     private func attempt(_ action: CutoverAction) async -> CutoverEvent {
         do {

@@ -171,6 +171,36 @@ import TestSupport
         }
     }
 
+    /// A step that waits in a statement at --max-pause (setval behind a lock another session
+    /// holds on the passive's sequence): the statement is cancelled on the server, and the
+    /// cutover itself rolls back at once instead of hanging until the lock goes.
+    @Test func aStatementWaitingAtMaxPauseIsCancelledAndTheCutoverRollsBack() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            // A used sequence: a never used one is not set.
+            try await withConnection(fixture.source) { try await $0.execute("INSERT INTO orders (client) VALUES (1)") }
+            try await withConnection(fixture.target) { holder in
+                try await holder.execute("BEGIN; ALTER SEQUENCE public.orders_id_seq CACHE 1")
+                let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "2s", "--max-lag", "60s"]))
+                defer { cutover.signal(SIGKILL) }
+                // Before the fix the cutover waited here until the lock went (the watchdog let
+                // clients through meanwhile); 15 s is far past --max-pause and its + 1 s.
+                try await waitUntil("the cutover to end by itself", timeout: .seconds(15)) { !cutover.isRunning }
+                let run = try await cutover.finished()
+                try await holder.execute("ROLLBACK")
+                #expect(run.status == 1, "\(run.stderr)")
+                #expect(run.stderr.contains("--max-pause"), "\(run.stderr)")
+                #expect(try Self.report(run).ending == "rolled-back")
+            }
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+            stream.signal(SIGTERM)
+            _ = try await stream.finished()
+        }
+    }
+
     /// A → B under load with `--reverse`, the reverse stream into the fenced A, then B → A under
     /// load: every commit acknowledged through either cutover is on A at the end, and B is fenced.
     @Test func cuttingBackThroughTheReverseStreamLosesNothing() async throws {
