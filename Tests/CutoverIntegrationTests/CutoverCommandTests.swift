@@ -201,6 +201,47 @@ import TestSupport
         }
     }
 
+    /// kill -9 of the cutover past the point of no return (in the router's repoint, a command
+    /// that waits): the dead-man's switch rolls forward (repoint, resume, `resumed`), the
+    /// passive is the writable active, the old one fenced, and `--recover` finds nothing to do.
+    @Test func killedAfterThePromotionTheWatchdogRollsForward() async throws {
+        try await CutoverFixture.with { fixture in
+            // The first repoint waits for `hold` to go; later ones run through.
+            let script = ScriptDirectory.routingScript + """
+
+                if [ "$CONTINUITY_CUTOVER_PHASE" = repoint ] && [ ! -e "$here/held" ]; then
+                    touch "$here/held"
+                    while [ -e "$here/hold" ]; do sleep 0.05; done
+                fi
+                """
+            try await ScriptDirectory.with(script: script) { directory in
+                FileManager.default.createFile(atPath: directory.path + "/hold", contents: nil)
+                defer { try? FileManager.default.removeItem(atPath: directory.path + "/hold") }
+                let arguments = ["cutover", "--json", "--source", fixture.source.conninfo, "--target", fixture.target.conninfo,
+                                 "--slot", fixture.slot, "--router", "command:" + directory.script, "--journal", fixture.journal,
+                                 "--max-pause", "2s"]
+                let cutover = try RunningCommand(arguments)
+                defer { cutover.signal(SIGKILL) }  // whatever happens to the test
+                try await waitUntil("the cutover to wait in the router's repoint", timeout: .seconds(60)) {
+                    FileManager.default.fileExists(atPath: directory.path + "/held")
+                }
+                cutover.signal(SIGKILL)
+                try FileManager.default.removeItem(atPath: directory.path + "/hold")
+                try await waitUntil("the watchdog to journal the roll forward", timeout: .seconds(30)) {
+                    (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("\"resumed\"") == true
+                }
+                let phases = try String(contentsOfFile: directory.log, encoding: .utf8).split(separator: "\n").map { $0.prefix { $0 != " " } }
+                #expect(phases == ["pause", "repoint", "repoint", "resume"])
+                #expect(try await CutoverFixture.readOnly(fixture.source))
+                #expect(try await !CutoverFixture.readOnly(fixture.target))
+                try await withConnection(fixture.target) { try await $0.execute("INSERT INTO orders (client) VALUES (3)") }
+                let recover = try await CommandLineRun.run(Array(arguments.dropLast(2)) + ["--recover"])
+                #expect(recover.status == 0, "\(recover.stderr)")
+                #expect(recover.stdout.contains("nothing"))
+            }
+        }
+    }
+
     /// A → B under load with `--reverse`, the reverse stream into the fenced A, then B → A under
     /// load: every commit acknowledged through either cutover is on A at the end, and B is fenced.
     @Test func cuttingBackThroughTheReverseStreamLosesNothing() async throws {
