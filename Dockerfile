@@ -1,7 +1,11 @@
 # Multi-stage: build with the Swift toolchain, run on a slim Debian with libpq, zlib and the
 # PostgreSQL 15 client tools (pg_dump), as a non-root user. The runtime packages are what the
-# binary links (ldd): libdeflate, libzstd and libcrypto for snapshots, libcurl for FoundationNetworking
+# binary links: libdeflate, libzstd and libcrypto for snapshots, libcurl for FoundationNetworking
 # (the S3 store), libstdc++ for Foundation's ICU when the Swift runtime is linked statically.
+# Without arguments the container runs the agent on the config mounted at
+# /etc/continuity/continuity.yaml; any other arguments run that command instead (`snapshot …`).
+# No Docker engine runs where continuity is tested: Tests/HooksTests/DockerfileTests.swift
+# checks each step instead (what is copied, installed and run); keep it to these instructions.
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq-dev zlib1g-dev libdeflate-dev libzstd-dev libssl-dev pkg-config \
@@ -22,4 +26,4 @@ COPY --from=build /out/continuity /usr/local/bin/continuity
 USER continuity
 WORKDIR /home/continuity
 ENTRYPOINT ["continuity"]
-CMD ["--help"]
+CMD ["agent", "--config", "/etc/continuity/continuity.yaml"]
