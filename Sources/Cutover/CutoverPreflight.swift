@@ -22,6 +22,9 @@ struct CutoverFacts: Equatable, Sendable {
     var passiveSequences: Set<String>
     /// What the router's own checks found.
     var router: [String]
+    /// What the cutover's role may do on each node.
+    var activeRights = CutoverRights()
+    var passiveRights = CutoverRights()
 
     static func read(_ nodes: CutoverNodes, router: any Router) async throws -> CutoverFacts {
         // replay_lag keeps its last value while a stream stalls (a stopped process sends no
@@ -42,7 +45,8 @@ struct CutoverFacts: Equatable, Sendable {
             passiveHasProgress: progress != nil, passivePromoted: progress?.promotedAt != nil,
             activeTables: try await tables(nodes.active), passiveTables: try await tables(nodes.passive),
             activeSequences: try await sequences(nodes.active), passiveSequences: try await sequences(nodes.passive),
-            router: await router.preflight())
+            router: await router.preflight(), activeRights: try await CutoverRights.read(nodes.active),
+            passiveRights: try await CutoverRights.read(nodes.passive))
     }
 
     /// Seconds without a status update after which a running stream counts as stalled.
@@ -74,7 +78,7 @@ struct CutoverFacts: Equatable, Sendable {
         for sequence in activeSequences.subtracting(passiveSequences).sorted() {
             found.append("sequence \(sequence) exists on the active but not on the passive")
         }
-        return found + router
+        return found + activeRights.activeFindings + passiveRights.passiveFindings + router
     }
 
     private static func tables(_ node: Connection) async throws -> [String: [String]] {

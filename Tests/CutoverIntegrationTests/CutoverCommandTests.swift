@@ -112,6 +112,40 @@ import TestSupport
         }
     }
 
+    /// A role that is neither a superuser nor the database's owner, and may not end sessions
+    /// or set the sequences, is refused before anything changes, each lack named.
+    @Test func aRoleWithoutTheRightsIsRefusedNamingThem() async throws {
+        try await CutoverFixture.with { fixture in
+            let role = uniqueName("cut_role")
+            try await withConnection(fixture.source) { try await $0.execute("CREATE ROLE \(role) LOGIN; INSERT INTO orders (client) VALUES (1)") }
+            try await withConnection(fixture.target) { passive in
+                // It may read and write continuity's own tables, as the stream's role does.
+                try await passive.execute("""
+                    CREATE ROLE \(role) LOGIN; SELECT setval('public.orders_id_seq', 1);
+                    GRANT USAGE ON SCHEMA continuity TO \(role); GRANT ALL ON ALL TABLES IN SCHEMA continuity TO \(role);
+                    """)
+            }
+            // The stream runs as the test bed's superuser (its applier sets session_replication_role).
+            let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            // Local socket connections are trusted in the test bed, so the role needs no password.
+            let socket = try TestBed.setting("CONTINUITY_TESTBED_DIR")
+            func dsn(_ node: ConnectionString) -> String { "host=\(socket) port=\(node["port"]!) dbname=\(node["dbname"]!) user=\(role)" }
+            let run = try await CommandLineRun.run(["cutover", "--source", dsn(fixture.source), "--target", dsn(fixture.target),
+                                                    "--slot", fixture.slot, "--router", "none", "--journal", fixture.journal])
+            try await withConnection(fixture.target) {
+                try await $0.execute("REVOKE ALL ON ALL TABLES IN SCHEMA continuity FROM \(role); REVOKE USAGE ON SCHEMA continuity FROM \(role); DROP ROLE \(role)")
+            }
+            try await withConnection(fixture.source) { try await $0.execute("DROP ROLE \(role)") }
+            #expect(run.status == 3, "\(run.stderr)")
+            for lack in ["ALTER DATABASE", "pg_signal_backend", "REPLICATION", "public.orders_id_seq"] {
+                #expect(run.stderr.contains(lack), "\(lack): \(run.stderr)")
+            }
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+        }
+    }
+
     /// A client idle in a transaction holds PAUSE: at --max-pause the cutover rolls back,
     /// exit 1, and clients go on writing to the old active.
     @Test func aPauseHeldPastMaxPauseRollsBack() async throws {

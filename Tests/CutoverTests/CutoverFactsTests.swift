@@ -32,6 +32,21 @@ import Testing
         ])
     }
 
+    /// A role that is not a superuser must still be able to do each step, on the node it is done on.
+    @Test func whatTheRoleMayNotDoIsNamed() {
+        var facts = Self.ready
+        facts.activeRights = CutoverRights(superuser: false, ownsDatabase: false, signalsBackends: false, replication: false,
+                                           emitsMessages: false, sequencesNotUpdatable: ["public.a_id_seq"])
+        facts.passiveRights = CutoverRights(superuser: false, sequencesNotUpdatable: ["public.a_id_seq", "public.b_id_seq"])
+        let found = facts.findings(slot: "s", maxLag: .seconds(1))
+        #expect(found.count == 5)
+        #expect(found.contains { $0.contains("ALTER DATABASE") } && found.contains { $0.contains("pg_signal_backend") })
+        #expect(found.last == "the role may not set these sequences on the passive (UPDATE): public.a_id_seq, public.b_id_seq")
+        facts.activeRights = CutoverRights(superuser: false)
+        facts.passiveRights = CutoverRights(superuser: true, sequencesNotUpdatable: ["public.a_id_seq"])
+        #expect(facts.findings(slot: "s", maxLag: .seconds(1)).isEmpty, "an owner with the rights, and a superuser, may")
+    }
+
     @Test func aPassiveThatIsNotTheStreamsOrWasPromotedIsRefused() {
         var facts = Self.ready
         facts.slotExists = false
