@@ -205,6 +205,43 @@ import TestSupport
         }
     }
 
+    /// The passive goes away in the middle of the pause (the cutover's session to it ended while
+    /// it waits for the catch-up): the cutover rolls back at once, not at --max-pause, and
+    /// clients go on writing to the old active.
+    @Test func losingThePassiveMidPauseRollsBackAtOnce() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            stream.signal(SIGSTOP)
+            let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "20s", "--max-lag", "60s"]))
+            defer { cutover.signal(SIGKILL) }
+            try await waitUntil("the cutover to wait for the catch-up", timeout: .seconds(60)) {
+                (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("caught-up") == true
+            }
+            let lostAt = ContinuousClock.now
+            // The cutover's session on the passive: the one holding its advisory lock.
+            try await withConnection(fixture.target) { passive in
+                try await passive.execute("""
+                    SELECT pg_terminate_backend(pid) FROM pg_locks
+                    WHERE locktype = 'advisory' AND classid = \(0x6363_7574) AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                    """)
+            }
+            let run = try await cutover.finished()
+            #expect(ContinuousClock.now - lostAt < .seconds(10), "rolled back at --max-pause, not at once")
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(try Self.report(run).ending == "rolled-back")
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+            try await withConnection(try fixture.bouncer.client("app"), fixingSettings: false) {
+                try await $0.execute("INSERT INTO public.orders (client) VALUES (11)")
+            }
+            stream.signal(SIGCONT)
+            stream.signal(SIGTERM)
+            _ = try await stream.finished()
+        }
+    }
+
     /// A step that waits in a statement at --max-pause (setval behind a lock another session
     /// holds on the passive's sequence): the statement is cancelled on the server, and the
     /// cutover itself rolls back at once instead of hanging until the lock goes.
