@@ -68,10 +68,21 @@ struct CutoverSettlement: Codable, Sendable {
         case .nothing:
             break
         case .rollBack:
-            // RESUME first: before `promoted` only `--router none` fenced the old active.
+            // The old active was fenced right after the pause: unfenced first, so the clients let
+            // through write at once instead of meeting "read-only transaction" errors. Clients wait
+            // meanwhile, so that first try is bounded (a connect and a statement of 2 s each); an
+            // old active that does not answer by then is unfenced after the RESUME.
+            let unfencedFirst = (try? await Connection.with(source.overridingReadOnlyFence(), options: .init(connectTimeout: 2)) { session in
+                try await session.execute("SET statement_timeout = '2s'")
+                try await CutoverNodes.unfence(session)
+                return true
+            }) ?? false
+            if unfencedFirst { done.append("unfenced the old active") }
             let resumed = await step("let clients through to the old active (\(router.description))") { try await router.rollBack() }
-            _ = await step("unfenced the old active") {
-                try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.unfence($0) }
+            if !unfencedFirst {
+                _ = await step("unfenced the old active") {
+                    try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.unfence($0) }
+                }
             }
             if resumed {
                 _ = await step("journalled failed") {

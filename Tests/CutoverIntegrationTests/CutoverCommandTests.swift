@@ -272,6 +272,46 @@ import TestSupport
         }
     }
 
+    /// kill -9 of the cutover while it sets the sequences (setval held behind a lock on the
+    /// passive): the dead-man's switch rolls back, a client connected before the pause writes to
+    /// the old active again, and `--recover` finds nothing to do.
+    @Test func killedWhileSettingTheSequencesTheWatchdogRollsBack() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            try await withConnection(fixture.source) { try await $0.execute("INSERT INTO orders (client) VALUES (1)") }
+            let client = try await Connection.connect(try fixture.bouncer.client("app"), options: .init(fixesSettings: false))
+            _ = try await client.query("SELECT 1")
+            try await withConnection(fixture.target) { holder in
+                try await holder.execute("BEGIN; ALTER SEQUENCE public.orders_id_seq CACHE 1")
+                let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "3s", "--max-lag", "60s"]))
+                defer { cutover.signal(SIGKILL) }
+                try await waitUntil("the cutover to set the sequences", timeout: .seconds(60)) {
+                    (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("sequences-synced") == true
+                }
+                cutover.signal(SIGKILL)
+                let killedAt = ContinuousClock.now
+                let written = try? await client.query("INSERT INTO public.orders (client) VALUES (12) RETURNING inet_server_port()").scalar(Int.self)
+                await client.close()
+                #expect(written == Int(fixture.source["port"] ?? ""))
+                // --max-pause + 1 s from the watchdog's start, plus its own sessions on a loaded machine.
+                #expect(ContinuousClock.now - killedAt < .seconds(6))
+                try await waitUntil("the watchdog to journal the rollback") {
+                    (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("\"failed\"") == true
+                }
+                try await holder.execute("ROLLBACK")
+            }
+            let recover = try await CommandLineRun.run(fixture.cutoverArguments(["--recover"]))
+            #expect(recover.status == 0, "\(recover.stderr)")
+            #expect(recover.stdout.contains("nothing"))
+            #expect(try await fixture.routedPort() == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+            stream.signal(SIGTERM)
+            #expect(try await stream.finished().status == 0)
+        }
+    }
+
     /// kill -9 of the cutover past the point of no return (in the router's repoint, a command
     /// that waits): the dead-man's switch rolls forward (repoint, resume, `resumed`), the
     /// passive is the writable active, the old one fenced, and `--recover` finds nothing to do.
