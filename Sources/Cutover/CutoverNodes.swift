@@ -61,13 +61,14 @@ final class CutoverNodes: Sendable {
         }
     }
 
-    /// Commits a logical message after the pause, synchronously so the walsender sends it now,
-    /// and returns its LSN: every commit the active made before the pause lies before it, and
-    /// the passive holds them all once its progress passes it.
-    func emitMarker() async throws -> LSN {
+    /// Commits a logical message, synchronously so the walsender sends it now, and returns its
+    /// LSN: every commit the active made before lies before it, and the passive holds them all
+    /// once its progress passes it. After the pause it is the cutover's marker; in preflight a
+    /// probe the cutover's own stream is timed on.
+    func emitMessage(_ prefix: String) async throws -> LSN {
         try await active.execute("BEGIN; SET LOCAL synchronous_commit = on")
         do {
-            let lsn = try await active.query("SELECT pg_logical_emit_message(true, 'continuity.cutover', $1)", [slot]).scalar(LSN.self)
+            let lsn = try await active.query("SELECT pg_logical_emit_message(true, $1, $2)", [prefix, slot]).scalar(LSN.self)
             try await active.execute("COMMIT")
             return lsn
         } catch {

@@ -215,7 +215,7 @@ private actor Execution {
             try await requireNodes().fenceOldActive()
             return .pauseAcknowledged
         case .readCutoverLSN:
-            return .cutoverLSNRead(try await requireNodes().emitMarker())
+            return .cutoverLSNRead(try await requireNodes().emitMessage("continuity.cutover"))
         case .waitForProgress(let lsn):
             return .progressReached(try await waitForProgress(lsn))
         case .copySequences:
@@ -270,8 +270,9 @@ private actor Execution {
     /// (starting one, with its checks and sessions, takes seconds on a loaded machine).
     private func preflight() async throws -> CutoverEvent {
         let nodes = try requireNodes()
+        var ownLag: Duration?
         if try await nodes.streamFollowing() == nil, try await nodes.progress() != nil {
-            let now = try await nodes.active.query("SELECT pg_current_wal_insert_lsn()").scalar(LSN.self)
+            let now = try await nodes.emitMessage("continuity.lag-probe")
             logger.info("no stream follows slot \(options.slot): following it here; applying up to \(now) before the pause")
             let follow = self.follow
             follower = Task {
@@ -283,8 +284,14 @@ private actor Execution {
                 }
             }
             _ = try await waitForProgress(now)
+            // The slot's replay_lag still tells how old that backlog was; how long a second
+            // probe takes to arrive is the lag the pause will wait for.
+            let again = try await nodes.emitMessage("continuity.lag-probe"), started = ContinuousClock.now
+            _ = try await waitForProgress(again)
+            ownLag = .now - started
         }
-        let facts = try await CutoverFacts.read(nodes, router: router)
+        var facts = try await CutoverFacts.read(nodes, router: router)
+        if let ownLag { facts.streamLagSeconds = Double(ownLag.components.seconds) + Double(ownLag.components.attoseconds) / 1e18 }
         lagAtFence = facts.streamLagSeconds
         let findings = facts.findings(slot: options.slot, maxLag: options.maxLag)
         return findings.isEmpty ? .preflightPassed : .preflightFailed(findings: findings)
