@@ -74,7 +74,7 @@ struct CurlFailed: Error, CustomStringConvertible {
 /// Starts the agent for stack `name` (`extra`: more of its keys), waits for /healthz, runs
 /// `body`, then stops it with SIGTERM and expects exit 0 with no process of it left.
 func withAgent(_ name: String, source: ConnectionString, target: ConnectionString, extra: [String] = [],
-               _ body: (RunningAgent) async throws -> Void) async throws {
+               environment: [String: String] = [:], _ body: (RunningAgent) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(UUID())").path
     try FileManager.default.createDirectory(atPath: directory + "/store", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -86,7 +86,7 @@ func withAgent(_ name: String, source: ConnectionString, target: ConnectionStrin
                  "    store: \"file://\(directory)/store\""] + extra.map { "    " + $0 }
                 + ["agent:", "  listen: \"127.0.0.1:\(port)\"", "  token_file: \"\(directory)/token\""]).joined(separator: "\n") + "\n"
     try text.write(toFile: config, atomically: true, encoding: .utf8)
-    let process = try RunningCommand(["agent", "--config", config])
+    let process = try RunningCommand(["agent", "--config", config], environment: environment)
     let agent = RunningAgent(process: process, port: port, token: token, directory: directory, config: config)
     do {
         try await waitUntil("the agent to answer /healthz") {

@@ -126,3 +126,46 @@ import TestSupport
         }
     }
 }
+
+@Suite struct AgentCutoverTests {
+    /// `POST /cutover` runs `cutover` with the stack's router settings while the agent's own
+    /// stream follows the slot; the stream then ends as promoted and is not started again.
+    @Test func aCutoverOverHTTPPromotesThePassiveAndTheStreamStops() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                let schema = "CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL)"
+                try await withConnection(source) { try await $0.execute(schema) }
+                try await withConnection(target) { try await $0.execute(schema) }
+                let slot = uniqueName("agent_cut")
+                let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
+                                                             "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
+                #expect(prepared.status == 0, "\(prepared.stderr)")
+                let journal = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(slot).journal").path
+                defer { try? FileManager.default.removeItem(atPath: journal) }
+                try await withAgent("cut", source: source, target: target,
+                                    extra: ["stream: on", "slot: \(slot)", "router: none", "max_pause: 10s", "max_lag: 30s"],
+                                    environment: ["CONTINUITY_JOURNAL": journal]) { agent in
+                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(30)) {
+                        try await withConnection(source) {
+                            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
+                        }
+                    }
+                    try await withConnection(source) { try await $0.execute("INSERT INTO orders (client) SELECT 1 FROM generate_series(1, 200)") }
+                    let cutover = try await agent.request("POST", "/v1/stacks/cut/cutover", body: "{}")
+                    #expect(cutover.status == 200, "\(cutover.body)\n\(agent.process.stderrSoFar)")
+                    #expect(cutover.json?["ending"] as? String == "done")
+                    #expect(try await withConnection(target) { try await $0.query("SELECT count(*) FROM orders").scalar(Int.self) } == 200)
+                    try await waitUntil("the stream to end as promoted", timeout: .seconds(30), interval: .milliseconds(200)) {
+                        agent.process.stderrSoFar.contains("its passive was promoted by a cutover; not restarting it")
+                    }
+                    #expect((try await agent.metric("continuity_cutover_last_pause_seconds", stack: "cut") ?? 0) > 0)
+                }
+                for server in [try TestBed.active, try TestBed.passive] {
+                    _ = try? await withConnection(server) {
+                        try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
+                    }
+                }
+            }
+        }
+    }
+}
