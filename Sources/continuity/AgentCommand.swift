@@ -11,7 +11,7 @@ struct AgentCommand: AsyncParsableCommand {
         discussion: """
             Reads the config file's stacks: and agent: sections. Every operation is this binary run \
             as a child with --config and --json. SIGTERM or SIGINT stops it: running children get \
-            SIGTERM (a snapshot in flight is left as a leftover, never listed), then exit 0.
+            SIGTERM (a snapshot in flight removes what it wrote and is never listed), then exit 0.
             """)
     @OptionGroup var common: CommonOptions
 
