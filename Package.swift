@@ -11,6 +11,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The target graph in layers, bottom first: a target depends only on targets above it
@@ -123,11 +127,20 @@ let package = Package(
             "SnapshotStore", "SnapshotFormat", "Parallelism", "ProgressDisplay", "OperatorErrors",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `continuity agent`: schedules, the stream, the HTTP endpoint and metrics; every operation is this binary run as a child.
+        .target(name: "Agent", dependencies: [
+            "ContinuityConfig", "Parallelism", "OperatorErrors",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // The command line: one file per subcommand, each only orchestrates.
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "PostgresTypes", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
-            "Streaming", "Cutover", "Routing", "ProgressDisplay", "Hooks",
+            "Streaming", "Cutover", "Routing", "ProgressDisplay", "Hooks", "Agent",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -165,6 +178,7 @@ let package = Package(
         .testTarget(name: "CutoverTests", dependencies: ["Cutover", "OperatorErrors", "PostgresTypes", "Routing"]),
         // hooks/kubernetes parsed, hooks/systemd verified (TestSupport only for the built executable's path).
         .testTarget(name: "HooksTests", dependencies: ["ContinuityConfig", "TestSupport", "continuity", .product(name: "Yams", package: "Yams")]),
+        .testTarget(name: "AgentTests", dependencies: ["Agent", "ContinuityConfig", "OperatorErrors"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "DatabaseCopy", "OperatorErrors", "PostgresClient", "PostgresTypes", "SnapshotFormat"]),
 
         // Integration tests, against the test bed.
@@ -200,6 +214,8 @@ let package = Package(
         .testTarget(name: "CutoverIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
         // The hooks run as Terraform runs them (real `terraform`), and as an operator would.
         .testTarget(name: "HooksIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "Parallelism", "continuity"]),
+        // `continuity agent` over real HTTP (curl): schedules and retention, the stream's metrics, tokens, busy stacks, SIGTERM.
+        .testTarget(name: "AgentIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "Parallelism", "continuity"]),
         // Random schemas, settings and workloads through snapshot/restore and stream, compared table by table.
         .testTarget(name: "DifferentialIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
     ]

@@ -6,6 +6,10 @@ import OperatorErrors
 /// names (`jan`, `mon`), and 7 as another Sunday. As in cron, when both day fields are
 /// restricted a day matching either fires. Pure: `next(after:)` takes the time it starts from,
 /// so the agent's scheduler and the tests share one clock-free rule. Times are UTC.
+///
+/// Also `@every DURATION` (`@every 30s`, `@every 1h30m`, at least 1 s), as Go's cron and
+/// systemd-style configs write it: a fixed interval from the last run rather than wall-clock
+/// slots, for sub-minute schedules (the agent's tests run every few seconds with it).
 public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     public let minutes: Set<Int>
     public let hours: Set<Int>
@@ -16,6 +20,8 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
     /// Whether the day fields were `*`: cron ORs them only when both are restricted.
     let anyDayOfMonth: Bool
     let anyDayOfWeek: Bool
+    /// `@every`: fires this long after the time it is asked from; the fields above are then empty.
+    public let interval: Duration?
     public let description: String
 
     private static let monthNames = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -23,6 +29,24 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
 
     /// A schedule no date can satisfy (`0 0 30 2 *`) is refused as well: it would never fire.
     public init(parsing text: String) throws(UsageError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("@every") {
+            let duration: Duration
+            do {
+                duration = try DurationText.parse(String(trimmed.dropFirst("@every".count)))
+            } catch {
+                throw UsageError("'\(text)' is not a schedule: \(error.problem)", fix: "write e.g. '@every 30s' or '@every 1h30m'")
+            }
+            guard duration >= .seconds(1) else {
+                throw UsageError("'\(text)' is too frequent a schedule", fix: "give at least '@every 1s'")
+            }
+            (minutes, hours, daysOfMonth, months, daysOfWeek) = ([], [], [], [], [])
+            (anyDayOfMonth, anyDayOfWeek) = (true, true)
+            interval = duration
+            description = "@every \(DurationText.format(duration))"
+            return
+        }
+        interval = nil
         let fields = text.split(whereSeparator: \.isWhitespace).map(String.init)
         guard fields.count == 5 else {
             throw UsageError("'\(text)' is not a cron schedule: it has \(fields.count) fields, not 5",
@@ -41,10 +65,15 @@ public struct CronSchedule: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The first whole minute strictly after `date` that the schedule fires at; nil only for a
+    /// The first whole minute strictly after `date` that the schedule fires at (for `@every`,
+    /// `date` plus the interval); nil only for a
     /// schedule that never fires (refused by `init`), searched over eight years, which covers
     /// every leap-day case.
     public func next(after date: Date) -> Date? {
+        if let interval {
+            let (seconds, attoseconds) = interval.components
+            return date.addingTimeInterval(TimeInterval(seconds) + TimeInterval(attoseconds) / 1e18)
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
         let start = date.addingTimeInterval(60 - date.timeIntervalSince1970.truncatingRemainder(dividingBy: 60))

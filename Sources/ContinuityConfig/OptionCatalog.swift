@@ -6,7 +6,7 @@
 public enum OptionCatalog {
     public static let keys: Set<String> = [
         // Nodes. Passwords only through these keys, PGPASSWORD or .pgpass: never a flag.
-        "source", "target", "source-password", "target-password",
+        "source", "target", "source-password", "target-password", "pgbouncer-admin-password",
         // Snapshots and their store.
         "store", "stack", "jobs", "compression", "fence", "snapshot", "clean", "keep",
         // Stream.

@@ -11,6 +11,8 @@ public struct SidecarConfig: Sendable {
     public struct AgentSettings: Sendable {
         public let listen: String
         public let tokenFile: String
+        /// Read when the file is read: a missing or empty token file is a config error.
+        public let token: String
     }
 
     public let path: String
@@ -89,6 +91,6 @@ public struct SidecarConfig: Sendable {
             throw reader.error("agent.token_file", tokenNode, "cannot read a token from \(tokenFile)",
                                fix: "write a long random token into it (e.g. openssl rand -hex 32 > \(tokenFile)) readable by this user")
         }
-        return AgentSettings(listen: listen, tokenFile: tokenFile)
+        return AgentSettings(listen: listen, tokenFile: tokenFile, token: token)
     }
 }

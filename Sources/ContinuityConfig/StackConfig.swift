@@ -153,7 +153,8 @@ public struct StackConfig: Sendable {
 extension StackConfig {
     /// The stack's settings under the commands' option names, for `Settings`' file layer. Its
     /// fence is left out: it is pre-destroy's, and a scheduled `snapshot --stack` must not stop
-    /// writes. So are the cutover's keys: `cutover` is not built, its router syntax not settled.
+    /// writes. The cutover's keys are in, so the agent's `cutover` child (CONTINUITY_STACK) gets
+    /// them, and PgBouncer's console password from its password_file, never through argv.
     var optionValues: [String: String] {
         var values: [String: String] = ["stack": name, "store": store, "compression": compression.description]
         values["source"] = source?.dsn
@@ -161,6 +162,13 @@ extension StackConfig {
         values["target"] = target?.dsn
         values["target-password"] = target?.password
         values["pgbouncer-admin"] = pgbouncerAdmin?.dsn
+        values["pgbouncer-admin-password"] = pgbouncerAdmin?.password
+        // Only when the stack says: its default must not hide a flat `router:` key.
+        values["router"] = lines["router"] != nil ? router.description : nil
+        values["pgbouncer-config"] = pgbouncerConfig
+        values["pgbouncer-database"] = pgbouncerDatabase
+        values["max-pause"] = maxPause.map(DurationText.format)
+        values["max-lag"] = maxLag.map(DurationText.format)
         values["jobs"] = jobs.map(String.init)
         values["keep"] = keep.map(String.init)
         values["slot"] = slot

@@ -30,7 +30,8 @@ struct CommandContext {
         if dsn.hasPassword, case .flag = origin {
             logger.warning("the --\(key) DSN contains a password (or sslpassword), which other users can see in the process list; use PGPASSWORD, .pgpass or \(key)-password in the config file")
         }
-        // Only the nodes have a secret setting; PgBouncer's console takes PGPASSWORD or .pgpass.
+        // The nodes and PgBouncer's console have a secret setting (`pgbouncer-admin-password`,
+        // from a stack's password_file); otherwise PGPASSWORD or .pgpass.
         if OptionCatalog.keys.contains("\(key)-password"), let password = settings.string("\(key)-password") {
             dsn = dsn.setting("password", to: password)
         }

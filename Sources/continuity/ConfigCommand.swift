@@ -46,7 +46,7 @@ struct ConfigReport: Encodable {
     var text: String {
         var lines = ["\(file): \(stacks.count) stack\(stacks.count == 1 ? "" : "s"), valid"]
         lines += stacks.flatMap(\.lines)
-        lines.append(agent.map { "agent: listens on \($0.listen), token from \($0.tokenFile) (the agent is not built yet)" }
+        lines.append(agent.map { "agent: listens on \($0.listen), token from \($0.tokenFile)" }
                      ?? "agent: not configured")
         return lines.joined(separator: "\n")
     }

@@ -17,7 +17,7 @@ struct Continuity: AsyncParsableCommand {
             """,
         version: ContinuityVersion.current,
         subcommands: [Check.self, Snapshot.self, Restore.self, Snapshots.self, Stream.self, Cutover.self,
-                      Hook.self, Config.self, Drill.self, Agent.self])
+                      Hook.self, Config.self, Drill.self, AgentCommand.self])
 
     /// Like ArgumentParser's own, except that a usage error exits 2 (the contract), not 64.
     static func main() async {

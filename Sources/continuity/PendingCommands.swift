@@ -22,10 +22,3 @@ struct Drill: PendingCommand {
 
     static let path = "drill"
 }
-
-struct Agent: PendingCommand {
-    static let configuration = CommandConfiguration(abstract: "The long-running sidecar: schedules, stream, hook endpoint, metrics (not built yet).")
-    @OptionGroup var common: CommonOptions
-
-    static let path = "agent"
-}

@@ -112,7 +112,7 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [["drill"], ["agent"]])
+    @Test(arguments: [["drill"]])
     func pendingCommandsSaySoAndExitOne(_ arguments: [String]) async throws {
         let run = try await CommandLineRun.run(arguments)
         #expect(run.status == 1)

@@ -40,14 +40,17 @@ import TestSupport
                                   nowhere: {source: "\(source.conninfo)", target: "\(empty.conninfo)", store: "file:///no/such/store"}
                                 """.write(toFile: "\(store)/hooks.yaml", atomically: true, encoding: .utf8)
                             try "stacks:\n  good:\n    store: file://\(store)\n    fense: readonly\n".write(toFile: "\(store)/bad.yaml", atomically: true, encoding: .utf8)
+                            try "stacks:\n  good:\n    store: file://\(store)\nagent:\n  listen: 127.0.0.1:1\n  token_file: /no/such/token\n"
+                                .write(toFile: "\(store)/agent.yaml", atomically: true, encoding: .utf8)
                             let rows = Self.rows(source: source, full: full, empty: empty, plain: plain, store: "file://\(store)")
                                 + Self.hookRows(config: "\(store)/hooks.yaml", bad: "\(store)/bad.yaml")
+                                + Self.agentRows(config: "\(store)/hooks.yaml", noToken: "\(store)/agent.yaml")
                             for row in rows {
                                 let run = try await CommandLineRun.run(row.arguments)
                                 #expect(run.status == row.status, "\(row): \(run.stderr)")
                                 #expect((run.stdout + run.stderr).contains(row.word), "\(row): \(run.stdout)\(run.stderr)")
                             }
-                            #expect(Set(rows.map { $0.arguments[0] }) == ["snapshot", "restore", "snapshots", "check", "stream", "cutover", "hook", "config"])
+                            #expect(Set(rows.map { $0.arguments[0] }) == ["snapshot", "restore", "snapshots", "check", "stream", "cutover", "hook", "config", "agent"])
                         }
                     }
                 }
@@ -63,6 +66,15 @@ import TestSupport
             Row(3, "was not restored by continuity", ["hook", "post-create", "--config", config, "--stack", "good"]),
             Row(1, "does not exist", ["hook", "pre-destroy", "--config", config, "--stack", "nowhere"]),
             Row(2, "line 4: stacks.good.fense: is not a known setting", ["config", "check", "--config", bad]),
+        ]
+    }
+
+    /// The agent refuses to start; it never gets as far as listening.
+    static func agentRows(config: String, noToken: String) -> [Row] {
+        [
+            Row(2, "missing --config", ["agent"]),
+            Row(2, "has no agent: section", ["agent", "--config", config]),
+            Row(2, "line 6: agent.token_file: cannot read a token from /no/such/token", ["agent", "--config", noToken]),
         ]
     }
 

@@ -58,6 +58,17 @@ import Testing
         #expect(error?.problem.contains("never fires") == true)
     }
 
+    @Test func everyIntervalFiresThatLongAfter() throws {
+        let schedule = try CronSchedule(parsing: "@every 90s")
+        #expect(schedule.description == "@every 1m30s")
+        #expect(schedule.next(after: monday) == monday.addingTimeInterval(90))
+        #expect(try CronSchedule(parsing: " @every 3s ").interval == .seconds(3))
+        for bad in ["@every", "@every 0s", "@every 500ms", "@every 3", "@every often", "@hourly"] {
+            let error = #expect(throws: UsageError.self) { try CronSchedule(parsing: bad) }
+            #expect(error?.status == .badInput)
+        }
+    }
+
     @Test func durations() throws {
         #expect(try DurationText.parse("10m") == .seconds(600))
         #expect(try DurationText.parse("1h30m") == .seconds(5400))

@@ -140,6 +140,33 @@ import Testing
         }
     }
 
+    /// `cutover` and `snapshot --fence pgbouncer` run by the agent with CONTINUITY_STACK get the
+    /// stack's router settings and PgBouncer's console password (from its password_file, never argv).
+    @Test func settingsCarryTheStacksCutoverKeysAndConsolePassword() throws {
+        let secret = FileManager.default.temporaryDirectory.appendingPathComponent("pgb-\(UUID())").path
+        try "console-secret\n".write(toFile: secret, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: secret) }
+        let stack = minimal + """
+                router: pgbouncer
+                pgbouncer_admin: {dsn: "host=b port=6432 dbname=pgbouncer user=admin", password_file: \(secret)}
+                pgbouncer_config: /etc/pgbouncer/pgbouncer.ini
+                pgbouncer_database: orders
+                max_pause: 5s
+                max_lag: 30s
+
+            """
+        try withConfig(stack) { path in
+            let orders = try Settings(configPath: path, environment: ["CONTINUITY_STACK": "orders"])
+            #expect(orders.string("router") == "pgbouncer")
+            #expect(orders.string("pgbouncer-admin") == "host=b port=6432 dbname=pgbouncer user=admin")
+            #expect(orders.string("pgbouncer-admin-password") == "console-secret")
+            #expect(orders.string("pgbouncer-config") == "/etc/pgbouncer/pgbouncer.ini")
+            #expect(orders.string("pgbouncer-database") == "orders")
+            #expect(orders.string("max-pause") == "5s")
+            #expect(orders.string("max-lag") == "30s")
+        }
+    }
+
     @Test func theExampleDocumentsEveryStackKey() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("Config/continuity.example.yaml"), encoding: .utf8)

@@ -132,13 +132,14 @@ public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false
 }
 
 /// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,
-/// never on a fixed sleep.
-public func waitUntil(_ what: String, timeout: Duration = .seconds(20),
+/// never on a fixed sleep. A longer `interval` suits a condition that is costly to read (one
+/// that runs a process).
+public func waitUntil(_ what: String, timeout: Duration = .seconds(20), interval: Duration = .milliseconds(20),
                       _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TimedOut(what: what, timeout: timeout) }
-        try await Task.sleep(for: .milliseconds(20))
+        try await Task.sleep(for: interval)
     }
 }
 

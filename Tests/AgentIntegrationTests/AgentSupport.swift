@@ -1,0 +1,128 @@
+import Foundation
+import Parallelism
+import PostgresClient
+import TestSupport
+
+/// A running `continuity agent` on a free port, with a config of one stack in a fresh
+/// directory (its `file://` store in `directory/store`), and a real HTTP client (curl).
+struct RunningAgent {
+    let process: RunningCommand
+    let port: Int
+    let token: String
+    let directory: String
+    let config: String
+
+    var store: String { "file://\(directory)/store" }
+
+    struct Answer {
+        let status: Int
+        let headers: String
+        let body: String
+
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] }
+    }
+
+    /// `authorization`: nil sends none; by default the agent's token.
+    func request(_ method: String, _ path: String, authorization: String?? = .some(nil), body: String? = nil) async throws -> Answer {
+        var arguments = ["-s", "-i", "--noproxy", "*", "--max-time", "120", "-X", method, "http://127.0.0.1:\(port)\(path)"]
+        switch authorization {
+        case .none: break
+        case .some(.none): arguments += ["-H", "Authorization: Bearer \(token)"]
+        case .some(.some(let value)): arguments += ["-H", "Authorization: \(value)"]
+        }
+        if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body] }
+        let curl = try ChildProcess(executable: "/usr/bin/curl", arguments: arguments, environment: [:], standardOutput: .capture)
+        let status = await curl.exited()
+        guard status == 0 else { throw CurlFailed(status: status, path: path) }
+        let text = String(decoding: curl.captured(1), as: UTF8.self)
+        let parts = text.components(separatedBy: "\r\n\r\n")
+        let headers = parts.first ?? ""
+        let code = headers.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        return Answer(status: code, headers: headers, body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    }
+
+    /// One sample from `/metrics`: the value of `name{stack="…"}`.
+    func metric(_ name: String, stack: String) async throws -> Double? {
+        let answer = try await request("GET", "/metrics", authorization: .none)
+        let prefix = "\(name){stack=\"\(stack)\"} "
+        return answer.body.split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+    }
+
+    /// The ids of the stack's complete snapshots (with a manifest) in the store.
+    func snapshots(_ stack: String) -> [String] {
+        let root = "\(directory)/store/\(stack)"
+        let ids = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        return ids.filter { FileManager.default.fileExists(atPath: "\(root)/\($0)/manifest.json") }.sorted()
+    }
+
+    /// Every process whose command line names this agent's config file: the agent and its children.
+    func processes() -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            return String(decoding: data, as: UTF8.self).contains(config)
+        }
+    }
+}
+
+struct CurlFailed: Error, CustomStringConvertible {
+    let status: Int32
+    let path: String
+    var description: String { "curl \(path) exited \(status)" }
+}
+
+/// Starts the agent for stack `name` (`extra`: more of its keys), waits for /healthz, runs
+/// `body`, then stops it with SIGTERM and expects exit 0 with no process of it left.
+func withAgent(_ name: String, source: ConnectionString, target: ConnectionString, extra: [String] = [],
+               environment: [String: String] = [:], _ body: (RunningAgent) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(UUID())").path
+    try FileManager.default.createDirectory(atPath: directory + "/store", withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let token = UUID().uuidString
+    try (token + "\n").write(toFile: directory + "/token", atomically: true, encoding: .utf8)
+    let port = try freePort()
+    let config = directory + "/continuity.yaml"
+    let text = (["stacks:", "  \(name):", "    source: \"\(source.conninfo)\"", "    target: \"\(target.conninfo)\"",
+                 "    store: \"file://\(directory)/store\""] + extra.map { "    " + $0 }
+                + ["agent:", "  listen: \"127.0.0.1:\(port)\"", "  token_file: \"\(directory)/token\""]).joined(separator: "\n") + "\n"
+    try text.write(toFile: config, atomically: true, encoding: .utf8)
+    let process = try RunningCommand(["agent", "--config", config], environment: environment)
+    let agent = RunningAgent(process: process, port: port, token: token, directory: directory, config: config)
+    do {
+        try await waitUntil("the agent to answer /healthz") {
+            guard process.isRunning else { throw AgentExited(stderr: process.stderrSoFar) }
+            return (try? await agent.request("GET", "/healthz", authorization: .none).status) == 200
+        }
+        try await body(agent)
+    } catch {
+        process.signal(SIGKILL)
+        throw error
+    }
+    process.signal(SIGTERM)
+    let run = try await process.finished()
+    guard run.status == 0 else { throw AgentExited(stderr: "exit \(run.status): " + run.stderr) }
+    let left = agent.processes()
+    guard left.isEmpty else { throw AgentExited(stderr: "processes left: \(left)\n" + run.stderr) }
+}
+
+struct AgentExited: Error, CustomStringConvertible {
+    let stderr: String
+    var description: String { "the agent ended: \(stderr)" }
+}
+
+/// A port nothing listens on now (bound to 0, read, closed): the config file needs a number.
+func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw CurlFailed(status: errno, path: "socket") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
+    }
+    guard bound else { throw CurlFailed(status: errno, path: "bind") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}
