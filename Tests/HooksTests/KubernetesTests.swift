@@ -58,17 +58,40 @@ import Yams
         let postgresStop = try words((try container(pod, "postgres")["lifecycle"] as? [String: Any])?["preStop"])
         #expect(postgresStop.contains { $0.contains(marker) })
 
-        for probe in ["readinessProbe", "livenessProbe"] {
-            #expect(Array(try words(sidecar[probe]).prefix(3)) == ["continuity", "config", "check"])
-        }
+        #expect(Array(try words(sidecar["readinessProbe"]).prefix(3)) == ["continuity", "config", "check"])
+    }
+
+    /// The sidecar runs the image's default command (the agent, DockerfileTests), and its
+    /// liveness probe asks the agent's /healthz on the port the config has it listen on.
+    @Test func theSidecarRunsTheAgentAndItsProbeReachesIt() throws {
+        let set = try document("statefulset.yaml", kind: "StatefulSet")
+        let pod = try #require(((set["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any])
+        let sidecar = try container(pod, "continuity")
+        #expect(sidecar["command"] == nil && sidecar["args"] == nil)
+        let ports = try #require(sidecar["ports"] as? [[String: Any]])
+        let port = try #require(ports.first { $0["name"] as? String == "agent" }?["containerPort"] as? Int)
+        let liveness = try #require((sidecar["livenessProbe"] as? [String: Any])?["httpGet"] as? [String: Any])
+        #expect(liveness["path"] as? String == "/healthz")
+        #expect(liveness["port"] as? String == "agent")
+
+        let map = try document("statefulset.yaml", kind: "ConfigMap")
+        let text = try #require((map["data"] as? [String: Any])?["continuity.yaml"] as? String)
+        let agent = try #require((try Yams.load(yaml: text) as? [String: Any])?["agent"] as? [String: Any])
+        #expect((agent["listen"] as? String)?.hasSuffix(":\(port)") == true)
+        let mounts = try #require(sidecar["volumeMounts"] as? [[String: Any]])
+        let tokenFile = try #require(agent["token_file"] as? String)
+        #expect(mounts.contains { tokenFile.hasPrefix(($0["mountPath"] as? String ?? "?") + "/") }, "the token file is on no mounted volume")
     }
 
     @Test func theConfigMapHoldsAValidConfigWithTheStack() throws {
         let map = try document("statefulset.yaml", kind: "ConfigMap")
         let text = try #require((map["data"] as? [String: Any])?["continuity.yaml"] as? String)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-k8s-\(UUID()).yaml").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        // The token file is the pod's secret: a stand-in here, since loading reads it.
+        let token = path + ".token"
+        try "a-token".write(toFile: token, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "/etc/continuity/secret/agent-token", with: token).write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: token) }
         let stack = try SidecarConfig.load(path).stack("orders-db")
 
         let job = try document("cronjob.yaml", kind: "CronJob")
