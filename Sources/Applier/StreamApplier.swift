@@ -68,6 +68,9 @@ public actor StreamApplier {
     }
 
     /// Prepares the passive session and reads where the slot's progress stands.
+    /// The advisory lock class of a slot's applier on the passive ('capl').
+    static let applierLockKey = 0x6361_706C
+
     public static func open(on connection: Connection, slot: String, limits: GroupLimits = .init(),
                             sequentialThrough: LSN? = nil) async throws -> StreamApplier {
         try await connection.execute("""
@@ -75,6 +78,15 @@ public actor StreamApplier {
             SELECT CASE WHEN current_setting('synchronous_commit') = 'off' THEN set_config('synchronous_commit', 'local', false) END
             """)
         try await StreamProgress.createTable(on: connection)
+        // One applier per slot and passive, held for this session's life and taken before the
+        // progress is read: a second stream (the agent's, retrying, while a cutover follows the
+        // slot itself) that read the progress before the first one's last commit would start
+        // from there and apply those transactions again. 55006, "object in use": tried again.
+        let alone = try await connection.query("SELECT pg_try_advisory_lock(\(Self.applierLockKey), hashtext($1))", [slot]).scalar(Bool.self)
+        guard alone else {
+            throw ServerError(sqlState: "55006", message: "another stream applies slot \(slot) into this passive",
+                              hint: "one stream per slot and passive: stop the other one", statement: "the applier's lock")
+        }
         let progress = try await StreamProgress.read(slot: slot, on: connection)
         if progress?.promotedAt != nil { throw PassivePromoted(slot: slot) }
         let applied = progress?.lsn ?? .zero

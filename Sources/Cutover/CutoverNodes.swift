@@ -41,12 +41,16 @@ final class CutoverNodes: Sendable {
     }
 
     /// Asks both servers to cancel what these sessions run, if anything (a session idle by
-    /// then ignores it). PQcancel makes a connection of its own: off the cooperative pool.
-    func cancelStatements() {
+    /// then ignores it), and returns once both have the request: none is left on its way to
+    /// hit a later statement. PQcancel makes a connection of its own: off the cooperative pool.
+    func cancelStatements() async {
         let (active, passive) = (self.active, self.passive)
-        DispatchQueue.global().async {
-            active.cancel()
-            passive.cancel()
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                active.cancel()
+                passive.cancel()
+                done.resume()
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import DatabaseCopy
 import PostgresClient
 
 /// What the cutover's role may do on a node, read with the other facts: a cutover that finds
@@ -19,8 +20,9 @@ struct CutoverRights: Equatable, Sendable {
             SELECT r.rolsuper, r.rolreplication, pg_has_role(current_user, d.datdba, 'MEMBER') AS owns,
                    pg_has_role(current_user, 'pg_signal_backend', 'MEMBER') AS signals,
                    has_function_privilege('pg_catalog.pg_logical_emit_message(boolean, text, text)', 'EXECUTE') AS emits,
-                   coalesce((SELECT string_agg(format('%I.%I', schemaname, sequencename), ', ' ORDER BY 1)
-                             FROM pg_sequences WHERE NOT has_sequence_privilege(format('%I.%I', schemaname, sequencename), 'UPDATE')), '') AS sequences
+                   coalesce((SELECT string_agg(format('%I.%I', n.nspname, c.relname), ', ' ORDER BY 1)
+                             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             WHERE c.relkind = 'S' AND \(UserSchemas.contain()) AND NOT has_table_privilege(c.oid, 'UPDATE')), '') AS sequences
             FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()
             """).rows.first
         let sequences = row?["sequences"] ?? ""

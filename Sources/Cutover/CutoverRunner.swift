@@ -110,6 +110,8 @@ private actor Execution {
     var pauseSent: ContinuousClock.Instant?
     var pause: Duration?
     var reverseStart: LSN?
+    /// What a rollback undid, as it happened.
+    var undone: [String] = []
     /// The stream the cutover runs itself when no `continuity stream` follows the slot.
     var follower: Task<Void, Never>?
     /// Set once that stream has ended: nil inside if it ended without an error.
@@ -157,7 +159,7 @@ private actor Execution {
             }
             group.cancelAll()
             while true {
-                nodes?.cancelStatements()
+                await nodes?.cancelStatements()
                 group.addTask {
                     try? await Task.sleep(for: .milliseconds(500))
                     return .timer
@@ -253,11 +255,17 @@ private actor Execution {
             try await router.repoint()
             return .configRewritten
         case .resume:
-            if machine.rollingBack { try await router.rollBack() } else { try await router.resume() }
+            if machine.rollingBack {
+                try await router.rollBack()
+                undone.append("clients let through to the old active (\(router.description))")
+            } else {
+                try await router.resume()
+            }
             if let pauseSent { pause = .now - pauseSent }
             return .resumed
         case .unfenceOldActive:
             try await requireNodes().unfenceOldActive()
+            undone.append("the old active unfenced")
             return .oldActiveUnfenced
         case .report:
             return .tick
@@ -283,11 +291,11 @@ private actor Execution {
                     self.followerEnded(error)
                 }
             }
-            _ = try await waitForProgress(now)
+            _ = try await waitForProgress(now, pollingEvery: .milliseconds(50))
             // The slot's replay_lag still tells how old that backlog was; how long a second
             // probe takes to arrive is the lag the pause will wait for.
             let again = try await nodes.emitMessage("continuity.lag-probe"), started = ContinuousClock.now
-            _ = try await waitForProgress(again)
+            _ = try await waitForProgress(again, pollingEvery: .milliseconds(50))
             ownLag = .now - started
         }
         var facts = try await CutoverFacts.read(nodes, router: router)
@@ -300,19 +308,25 @@ private actor Execution {
     private func followerEnded(_ error: (any Error)?) { followerEnd = .some(error) }
 
     /// The passive's progress once it reaches `lsn`, applied by a running stream: a
-    /// `continuity stream`, or the cutover's own.
-    private func waitForProgress(_ lsn: LSN) async throws -> LSN {
+    /// `continuity stream`, or the cutover's own. Within the pause it is polled every 2 ms;
+    /// before it (a preflight catch-up that may take long) less often, saying how far it is.
+    private func waitForProgress(_ lsn: LSN, pollingEvery interval: Duration = .milliseconds(2)) async throws -> LSN {
         let nodes = try requireNodes()
+        var said = ContinuousClock.now
         while true {
             let progress = try await nodes.progress() ?? .zero
             if progress >= lsn { return progress }
+            if ContinuousClock.now - said > .seconds(10) {
+                logger.info("catching up: the passive is at \(progress), \((lsn.rawValue - progress.rawValue) >> 20) MiB short of \(lsn)")
+                said = .now
+            }
             // The cutover's own stream ended short of it: a failure of the step, unless a
             // `continuity stream` took the slot over (it started meanwhile and won it).
             if let ended = followerEnd, try await nodes.streamFollowing() == nil {
                 throw ended.map { $0 } ?? Failure("the cutover's stream of slot \(options.slot) ended before the passive reached \(lsn)",
                                                   fix: "see the log above, then run cutover again")
             }
-            try await Task.sleep(for: .milliseconds(2))  // a poll of the row; the deadline bounds it
+            try await Task.sleep(for: interval)  // a poll of the row; the deadline, or the operator, bounds it
         }
     }
 
@@ -347,14 +361,13 @@ private actor Execution {
         case .rolledBack: "rolled-back"
         case .rolledForward: "rolled-forward"
         }
-        let rolledBack = outcome.ending == .rolledBack ? ["the old active unfenced", "clients let through to the old active (\(router.description))"] : []
         var clientsGoTo: String?
         if case .none = options.router, outcome.ending != .refused, outcome.ending != .rolledBack { clientsGoTo = options.target.shortDescription }
         return CutoverReport(
             ending: ending, states: states, router: router.description, lagAtFenceSeconds: lagAtFence,
             cutoverLSN: outcome.cutoverLSN?.description, sequencesSynced: sequences,
             pauseMilliseconds: pause.map { Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15 },
-            problems: problems, rolledBack: rolledBack, reverseSlot: options.reverseSlot, reverseStartLSN: reverseStart?.description,
+            problems: problems, rolledBack: undone, reverseSlot: options.reverseSlot, reverseStartLSN: reverseStart?.description,
             clientsGoTo: clientsGoTo, forwardSlotDropped: slotDropped, journal: options.journalPath)
     }
 }

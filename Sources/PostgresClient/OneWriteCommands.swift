@@ -33,7 +33,8 @@ extension Connection {
             if written > 0 {
                 unsent = unsent.dropFirst(written)
             } else if written < 0, errno == EAGAIN || errno == EINTR {
-                guard try waitForSocket(conn, events: Int16(POLLOUT), timeout: deadline - .now) else { throw lateAnswer(commands) }
+                let remaining = deadline - .now
+                guard remaining > .zero, try waitForSocket(conn, events: Int16(POLLOUT), timeout: remaining) else { throw lateAnswer(commands) }
             } else {
                 throw connectionLost()
             }
@@ -48,6 +49,10 @@ extension Connection {
                 throw ConnectionLost(target: dsn.shortDescription, reason: "an answer to \(commands.joined(separator: "; ")) could not be read")
             }
             if parsed.answers.count == commands.count {
+                // Anything after the last answer was meant for libpq, which will never see it.
+                guard parsed.consumed == received.count else {
+                    throw ConnectionLost(target: dsn.shortDescription, reason: "more than the answers to \(commands.joined(separator: "; ")) arrived; close this session")
+                }
                 if let (index, error) = parsed.answers.enumerated().first(where: { $0.element != nil }).map({ ($0.offset, $0.element!) }) {
                     throw ServerError(sqlState: error.sqlState, severity: error.severity, message: error.message,
                                       detail: error.detail, hint: error.hint, statement: commands[index])

@@ -51,6 +51,24 @@ public enum RestoreRunner {
         let preData = try await Blocking.run { try SchemaScript.read(manifest.schema.preData, from: store) }
         let postData = try await Blocking.run { try SchemaScript.read(manifest.schema.postData, from: store) }
 
+        // Held while the restore runs: the agent's scheduler snapshots no database being
+        // restored (half its data would become the stack's newest snapshot), and a second
+        // restore into it is refused.
+        return try await Connection.with(options.target) { marker in
+            guard try await marker.query("SELECT pg_try_advisory_lock(\(restoreLockKey), hashtext(current_database()))").scalar(Bool.self) else {
+                throw Refusal("another restore into \(options.target.shortDescription) is under way",
+                              fix: "wait for it to end, then run restore again if its database is not what you want")
+            }
+            try await write(manifest, preData: preData, postData: postData, codec: codec, options: options, logger: logger)
+            return manifest
+        }
+    }
+
+    /// The advisory lock class a restore holds on its target database ('crst').
+    public static let restoreLockKey = 0x6372_7374
+
+    private static func write(_ manifest: Manifest, preData: SchemaScript, postData: SchemaScript, codec: Codec,
+                              options: RestoreOptions, logger: Logger) async throws {
         try await Connection.with(options.target) { target in
             try await TargetPreparation.prepare(target, clean: options.clean, needs: preData.extensions)
             logger.info("restoring snapshot \(manifest.id) of stack \(manifest.stack) (\(manifest.totals.rows) rows in \(manifest.totals.parts) parts) into \(options.target.shortDescription)")
@@ -74,7 +92,6 @@ public enum RestoreRunner {
             try await DataFinishing.refresh(manifest.materializedViews, on: target)
             try await RestoreRecord.record(manifest, store: options.store.location, toolVersion: options.toolVersion, on: target)
         }
-        return manifest
     }
 
     private static func loadParts(_ manifest: Manifest, options: RestoreOptions, codec: Codec, logger: Logger) async throws {

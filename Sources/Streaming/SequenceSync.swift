@@ -29,7 +29,9 @@ final class SequenceSync {
     /// Returns how many sequences were set.
     @discardableResult
     func run() async throws -> Int {
-        try await target.execute("BEGIN")
+        // A sequence someone holds locked on the passive fails this sync after a second, to be
+        // tried again, instead of stopping the stream that runs it.
+        try await target.execute("BEGIN; SET LOCAL lock_timeout = '1s'")
         do {
             if try await StreamProgress.lockForSequenceSync(slot: slot, on: target) { throw PassivePromoted(slot: slot) }
             let values = try await Connection.with(source) { try await SequenceValues.read(from: $0) }

@@ -92,8 +92,9 @@ struct CutoverRun: AsyncParsableCommand {
                                      journalPath: endpoints.journalPath(context, slot: slot))
         options.maxPause = try DurationText.parse(settings.string("max-pause", flag: maxPause) ?? "2s", option: "max-pause")
         options.maxLag = try DurationText.parse(settings.string("max-lag", flag: maxLag) ?? "1s", option: "max-lag")
-        guard options.maxPause >= .milliseconds(100) else {
-            throw UsageError("--max-pause must be at least 100ms", fix: "give the pause room for PAUSE, the catch-up and RESUME, e.g. 2s")
+        guard options.maxPause >= .milliseconds(100), options.maxPause <= .seconds(3600) else {
+            throw UsageError("--max-pause must be between 100ms and 1h",
+                             fix: "give the pause room for PAUSE, the catch-up and RESUME, e.g. 2s; clients wait that long at most")
         }
         if reverse || settings.string("reverse-slot", flag: reverseSlot) != nil {
             let name = settings.string("reverse-slot", flag: reverseSlot) ?? String((slot + "_reverse").prefix(63))

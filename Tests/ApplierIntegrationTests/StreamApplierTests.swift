@@ -16,6 +16,26 @@ import Testing
             + connection.query("SELECT a::text, b FROM full_rows ORDER BY a, b").rows.map(\.values)
     }
 
+    /// A second applier of the same slot into the same passive waits its turn (55006, which a
+    /// stream retries): had it read the progress before the first one's last commit, it would
+    /// apply those transactions again.
+    @Test func oneApplierPerSlotAndPassive() async throws {
+        try await withTestDatabase(on: TestBed.passive) { dsn in
+            try await withConnection(dsn) { try await $0.execute(Self.schema) }
+            let slot = uniqueName("slot")
+            try await withConnection(dsn) { first in
+                _ = try await StreamApplier.open(on: first, slot: slot)
+                try await withConnection(dsn) { second in
+                    let refused = await #expect(throws: ServerError.self) { try await StreamApplier.open(on: second, slot: slot) }
+                    #expect(refused?.sqlState == "55006")
+                    _ = try await StreamApplier.open(on: second, slot: uniqueName("other"))  // another slot is another applier
+                }
+            }
+            // The first session gone, its lock went with it.
+            try await withConnection(dsn) { _ = try await StreamApplier.open(on: $0, slot: slot) }
+        }
+    }
+
     @Test func appliesOnceAndSkipsWhatIsAlreadyInAfterARestart() async throws {
         try await withTestDatabase(on: TestBed.passive) { dsn in
             try await withConnection(dsn) { try await $0.execute(Self.schema) }

@@ -111,6 +111,7 @@ import TestSupport
             Row(3, "so --init copy cannot copy into it", ["stream", "--source", source.conninfo, "--target", full.conninfo, "--slot", slot, "--init", "copy"]),
             Row(1, "connection refused", ["stream", "--source", "host=127.0.0.1 port=1 dbname=app", "--target", empty.conninfo, "--slot", slot]),
             Row(2, "is not a duration", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "none", "--max-pause", "soon"]),
+            Row(2, "between 100ms and 1h", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "none", "--max-pause", "3000000h"]),
             Row(2, "unknown router", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "haproxy"]),
             Row(2, "--pgbouncer-config", ["cutover", "--source", source.conninfo, "--target", empty.conninfo, "--router", "pgbouncer",
                                            "--pgbouncer-admin", "host=127.0.0.1 port=1 dbname=pgbouncer"]),
