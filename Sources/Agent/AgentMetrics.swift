@@ -67,6 +67,11 @@ final class AgentMetrics: Sendable {
         if let bytes = report["stored_bytes"] as? NSNumber { metrics.snapshotLastSize.record(bytes.doubleValue) }
     }
 
+    /// A scheduled snapshot that could not run (its source or store unreadable): a failure.
+    func snapshotSkipped(_ stack: String) {
+        stacks[stack]?.snapshotFailures.increment()
+    }
+
     /// The newest snapshot in the store when the agent starts.
     func snapshotFound(_ stack: String, finishedAt: Date) {
         stacks[stack]?.snapshotLastSuccess.record(finishedAt.timeIntervalSince1970)

@@ -87,6 +87,49 @@ import TestSupport
             }
         }
     }
+
+    /// A scheduled snapshot never becomes the newest while the source is being (re)created:
+    /// not while a restore into it holds its advisory lock, not while it holds no table although
+    /// the store has snapshots of the stack (post-create would restore that empty one next).
+    @Test func aSlotIsSkippedWhileARestoreRunsOrTheSourceIsEmptyAfterSnapshots() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 100) AS id") }
+            // A restore into the source in progress: its session holds restore's lock.
+            let restore = try await Connection.connect(source)
+            try await restore.execute("SELECT pg_advisory_lock(x'63727374'::int, hashtext(current_database()))")
+            do {
+                try await withAgent("guard", source: source, target: source, extra: ["schedule: \"@every 1s\""]) { agent in
+                    try await waitUntil("two slots skipped for the restore", timeout: .seconds(60), interval: .milliseconds(200)) {
+                        agent.process.stderrSoFar.components(separatedBy: "a restore into the source database is in progress").count > 2
+                    }
+                    #expect(agent.snapshots("guard").isEmpty)
+                    // Over HTTP nothing is gated: the operator's own snapshot is taken.
+                    let taken = try await agent.request("POST", "/v1/stacks/guard/snapshot")
+                    #expect(taken.status == 200, "\(taken.body)")
+                    #expect(agent.snapshots("guard").count == 1)
+
+                    // The database recreated empty, the store holding its snapshot: still skipped.
+                    try await withConnection(source) { try await $0.execute("DROP TABLE t") }
+                    try await restore.execute("SELECT pg_advisory_unlock_all()")
+                    try await waitUntil("two slots skipped for the empty source", timeout: .seconds(60), interval: .milliseconds(200)) {
+                        agent.process.stderrSoFar.components(separatedBy: "the source database holds no table").count > 2
+                    }
+                    #expect(agent.snapshots("guard").count == 1)
+
+                    // Restored (a table again): the schedule takes snapshots.
+                    try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 100) AS id") }
+                    try await waitUntil("a scheduled snapshot", timeout: .seconds(60), interval: .milliseconds(200)) {
+                        agent.snapshots("guard").count >= 2
+                    }
+                    #expect(try await agent.metric("continuity_snapshot_failures_total", stack: "guard") == 0)
+                }
+            } catch {
+                await restore.close()
+                throw error
+            }
+            await restore.close()
+        }
+    }
 }
 
 @Suite struct AgentStreamTests {
