@@ -212,3 +212,64 @@ import TestSupport
         }
     }
 }
+
+@Suite struct AgentShutdownTests {
+    /// SIGTERM while a cutover's pause is under way: the agent lets the cutover finish (killed,
+    /// it would leave clients paused until its watchdog rolls back), then stops the rest.
+    @Test func sigtermDuringACutoverLetsItFinish() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                let schema = "CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL)"
+                try await withConnection(source) { try await $0.execute(schema) }
+                try await withConnection(target) { try await $0.execute(schema) }
+                let slot = uniqueName("agent_stop_cut")
+                let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
+                                                             "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
+                #expect(prepared.status == 0, "\(prepared.stderr)")
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(slot)").path
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                // The router's pause says it began, then holds until the test lets it go (within max_pause).
+                let router = directory + "/router"
+                try """
+                    #!/bin/sh
+                    [ "$CONTINUITY_CUTOVER_PHASE" = pause ] || exit 0
+                    touch \(directory)/paused
+                    i=0; while [ ! -e \(directory)/go ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+                    """.write(toFile: router, atomically: true, encoding: .utf8)
+                chmod(router, 0o755)
+                try await withAgent("halt", source: source, target: target,
+                                    extra: ["stream: on", "slot: \(slot)", "router: command:\(router)", "max_pause: 20s", "max_lag: 30s"],
+                                    environment: ["CONTINUITY_JOURNAL": directory + "/journal"]) { agent in
+                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(30)) {
+                        try await withConnection(source) {
+                            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
+                        }
+                    }
+                    async let cutover = agent.request("POST", "/v1/stacks/halt/cutover", body: "{}")
+                    try await waitUntil("the cutover's pause to begin", timeout: .seconds(60)) {
+                        FileManager.default.fileExists(atPath: directory + "/paused")
+                    }
+                    agent.process.signal(SIGTERM)
+                    // The agent has taken the signal: it says it waits, or (killed) the cutover is gone.
+                    try await waitUntil("the agent to act on SIGTERM", timeout: .seconds(30)) {
+                        agent.process.stderrSoFar.contains("waiting for the cutover")
+                            || !agent.processes().contains { pid in
+                                String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+                                    .split(separator: "\0").contains("cutover")
+                            }
+                    }
+                    FileManager.default.createFile(atPath: directory + "/go", contents: nil)
+                    let answer = try await cutover
+                    #expect(answer.status == 200, "\(answer.body)\n\(agent.process.stderrSoFar)")
+                    #expect(answer.json?["ending"] as? String == "done")
+                }
+                for server in [try TestBed.active, try TestBed.passive] {
+                    _ = try? await withConnection(server) {
+                        try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
+                    }
+                }
+            }
+        }
+    }
+}

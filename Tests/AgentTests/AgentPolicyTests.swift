@@ -183,3 +183,13 @@ import Testing
     }
 }
 
+
+@Suite struct ChildrenTests {
+    @Test func onlyACutoverIsLeftToFinishOnShutdown() {
+        #expect(Children.finishesOnStop(["cutover"]))
+        #expect(Children.finishesOnStop(["cutover", "--reverse"]))
+        for other in [["snapshot"], ["stream"], ["restore", "--snapshot=latest"], ["hook", "pre-destroy"], ["stream", "status"]] {
+            #expect(!Children.finishesOnStop(other))
+        }
+    }
+}
