@@ -126,7 +126,8 @@ final class AgentOperations: Sendable {
             for stack in due {
                 group.addTask { [self] in
                     guard let result = try? await children.run(["stream", "status"], stack: stack) else { return }
-                    if result.status == 0 { metrics.streamStatus(stack, result.output) }
+                    let read = result.status == 0 && metrics.streamStatus(stack, result.output)
+                    metrics.streamUp(stack, read && children.runs(["stream"], stack: stack))
                 }
             }
         }

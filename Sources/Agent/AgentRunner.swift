@@ -23,7 +23,7 @@ public enum AgentRunner {
         let (host, port) = try address(settings.listen)
         let children = Children(executable: executable, configPath: config.path, environment: ProcessInfo.processInfo.environment)
         let streaming = config.stacks.filter(\.stream).map(\.name)
-        let operations = AgentOperations(children: children, metrics: AgentMetrics(stacks: config.stacks.map(\.name)),
+        let operations = AgentOperations(children: children, metrics: AgentMetrics(stacks: config.stacks.map(\.name), streaming: streaming),
                                          streaming: streaming, logger: logger)
         let router = AgentHTTP.router(operations: operations, token: BearerToken(settings.token), stacks: Set(config.stacks.map(\.name)))
         let server = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "continuity-agent"),

@@ -158,6 +158,7 @@ import TestSupport
                     }
                     #expect(try await withConnection(target) { try await $0.query("SELECT count(*) FROM accounts").scalar(Int.self) } == 50)
                     #expect(try await agent.metric("continuity_stream_lag_seconds", stack: "live") != nil)
+                    #expect(try await agent.metric("continuity_stream_up", stack: "live") == 1)
                 }
                 // The agent's SIGTERM stopped the stream: the slot is free again.
                 let active = try await withConnection(TestBed.active) {
@@ -202,6 +203,10 @@ import TestSupport
                         agent.process.stderrSoFar.contains("its passive was promoted by a cutover; not restarting it")
                     }
                     #expect((try await agent.metric("continuity_cutover_last_pause_seconds", stack: "cut") ?? 0) > 0)
+                    // No stream runs any more: its lag figures are not current.
+                    try await waitUntil("continuity_stream_up to fall to 0", timeout: .seconds(30), interval: .milliseconds(500)) {
+                        try await agent.metric("continuity_stream_up", stack: "cut") == 0
+                    }
                 }
                 for server in [try TestBed.active, try TestBed.passive] {
                     _ = try? await withConnection(server) {

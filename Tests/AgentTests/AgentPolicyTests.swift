@@ -183,6 +183,26 @@ import Testing
     }
 }
 
+@Suite struct AgentMetricsTests {
+    func sample(_ metrics: AgentMetrics, _ name: String, stack: String) -> Double? {
+        let prefix = "\(name){stack=\"\(stack)\"} "
+        return String(decoding: metrics.text(), as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+    }
+
+    @Test func streamUpIsOnlyForStreamingStacksAndFollowsTheLastRead() {
+        let metrics = AgentMetrics(stacks: ["live", "still"], streaming: ["live"])
+        #expect(metrics.streamStatus("live", Data(#"{"lag_bytes": 10, "lag_seconds": 0.5, "transactions_applied": 3}"#.utf8)))
+        metrics.streamUp("live", true)
+        #expect(sample(metrics, "continuity_stream_up", stack: "live") == 1)
+        // A failed read: the lag stays as it was, and stream_up says it is stale.
+        #expect(!metrics.streamStatus("live", Data("not json".utf8)))
+        metrics.streamUp("live", false)
+        #expect(sample(metrics, "continuity_stream_up", stack: "live") == 0)
+        #expect(sample(metrics, "continuity_stream_lag_bytes", stack: "live") == 10)
+        metrics.streamUp("still", false)
+        #expect(sample(metrics, "continuity_stream_up", stack: "still") == nil)
+    }
+}
 
 @Suite struct ChildrenTests {
     @Test func onlyACutoverIsLeftToFinishOnShutdown() {
