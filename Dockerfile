@@ -19,11 +19,13 @@ RUN swift build -c release --product continuity --static-swift-stdlib \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 zlib1g libdeflate0 libzstd1 libssl3 libcurl4 libstdc++6 postgresql-client-15 ca-certificates \
+ && apt-get install -y --no-install-recommends libpq5 zlib1g libdeflate0 libzstd1 libssl3 libcurl4 libstdc++6 postgresql-client-15 ca-certificates tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /home/continuity continuity
 COPY --from=build /out/continuity /usr/local/bin/continuity
 USER continuity
 WORKDIR /home/continuity
-ENTRYPOINT ["continuity"]
+# tini is PID 1: it reaps orphans (a cutover's watchdog outlives its cutover and is reparented
+# to PID 1) and passes SIGTERM on to continuity. `docker run --init` is then not needed.
+ENTRYPOINT ["tini", "--", "continuity"]
 CMD ["agent", "--config", "/etc/continuity/continuity.yaml"]

@@ -129,7 +129,7 @@ let package = Package(
         ]),
         // `continuity agent`: schedules, the stream, the HTTP endpoint and metrics; every operation is this binary run as a child.
         .target(name: "Agent", dependencies: [
-            "ContinuityConfig", "Parallelism", "OperatorErrors",
+            "ContinuityConfig", "Parallelism", "OperatorErrors", "PostgresClient", "DatabaseCopy",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Metrics", package: "swift-metrics"),

@@ -26,11 +26,13 @@ final class AgentMetrics: Sendable {
         let snapshotLastSize: Gauge
         let snapshotFailures: Counter
         let cutoverLastPause: Gauge
+        /// Only for a stack with `stream: on`: elsewhere a 0 would read as a stream down.
+        let streamUp: Gauge?
     }
     /// Per stack, the progress row's total the applied counter last caught up with.
     private let appliedSeen = Mutex<[String: Int64]>([:])
 
-    init(stacks names: [String]) {
+    init(stacks names: [String], streaming: [String]) {
         let factory = PrometheusMetricsFactory(registry: registry)
         self.factory = factory
         var stacks: [String: StackMetrics] = [:]
@@ -46,7 +48,8 @@ final class AgentMetrics: Sendable {
                 snapshotLastDuration: gauge("continuity_snapshot_last_duration_seconds"),
                 snapshotLastSize: gauge("continuity_snapshot_last_size_bytes"),
                 snapshotFailures: counter("continuity_snapshot_failures_total"),
-                cutoverLastPause: gauge("continuity_cutover_last_pause_seconds"))
+                cutoverLastPause: gauge("continuity_cutover_last_pause_seconds"),
+                streamUp: streaming.contains(name) ? gauge("continuity_stream_up") : nil)
         }
         self.stacks = stacks
     }
@@ -67,6 +70,11 @@ final class AgentMetrics: Sendable {
         if let bytes = report["stored_bytes"] as? NSNumber { metrics.snapshotLastSize.record(bytes.doubleValue) }
     }
 
+    /// A scheduled snapshot that could not run (its source or store unreadable): a failure.
+    func snapshotSkipped(_ stack: String) {
+        stacks[stack]?.snapshotFailures.increment()
+    }
+
     /// The newest snapshot in the store when the agent starts.
     func snapshotFound(_ stack: String, finishedAt: Date) {
         stacks[stack]?.snapshotLastSuccess.record(finishedAt.timeIntervalSince1970)
@@ -79,19 +87,28 @@ final class AgentMetrics: Sendable {
         metrics.cutoverLastPause.record(milliseconds.doubleValue / 1000)
     }
 
+    /// 1 when the last `stream status` worked and the stream child runs, else 0: the lag gauges
+    /// keep their last values when a read fails, so this tells whether they are current.
+    func streamUp(_ stack: String, _ up: Bool) {
+        stacks[stack]?.streamUp?.record(up ? 1 : 0)
+    }
+
     /// `stream status --json`: lag and the progress row's transaction total. The counter only
     /// moves forward: a total below the last one (a new progress row) is taken as its new base.
-    func streamStatus(_ stack: String, _ output: Data) {
-        guard let metrics = stacks[stack], let status = Self.object(output) else { return }
+    /// False when the report cannot be read.
+    @discardableResult
+    func streamStatus(_ stack: String, _ output: Data) -> Bool {
+        guard let metrics = stacks[stack], let status = Self.object(output) else { return false }
         if let bytes = status["lag_bytes"] as? NSNumber { metrics.streamLagBytes.record(bytes.doubleValue) }
         if let seconds = status["lag_seconds"] as? NSNumber { metrics.streamLagSeconds.record(seconds.doubleValue) }
-        guard let total = (status["transactions_applied"] as? NSNumber)?.int64Value else { return }
+        guard let total = (status["transactions_applied"] as? NSNumber)?.int64Value else { return true }
         let step = appliedSeen.withLock { seen -> Int64 in
             defer { seen[stack] = total }
             guard let last = seen[stack], total >= last else { return total }
             return total - last
         }
         if step > 0 { metrics.streamAppliedTransactions.increment(by: step) }
+        return true
     }
 
     private static func object(_ data: Data) -> [String: Any]? {

@@ -45,21 +45,39 @@ final class AgentOperations: Sendable {
         return .ran(result)
     }
 
-    /// A scheduled snapshot, then retention when the stack has `keep`. A slot that finds the
-    /// stack busy is skipped: whatever holds it (a hook, a restore, another snapshot) is not
-    /// queued behind.
-    func scheduledSnapshot(_ stack: StackConfig) async {
+    enum ScheduledOutcome {
+        /// Ran (either way), or found the stack busy: the next slot.
+        case ranOrBusy
+        /// `SnapshotGate` said no: a retry soon.
+        case skipped
+    }
+
+    /// A scheduled snapshot if `SnapshotGate` allows it, then retention when the stack has
+    /// `keep`. A slot that finds the stack busy is skipped: whatever holds it (a hook, a
+    /// restore, another snapshot) is not queued behind.
+    func scheduledSnapshot(_ stack: StackConfig) async -> ScheduledOutcome {
+        async let source = SnapshotGateFacts.read(stack.source)
+        async let stored = storeHasSnapshots(stack.name)
+        if case .skip(let reason, let failed) = SnapshotGate.verdict(source: await source, storeHasSnapshots: await stored) {
+            if failed {
+                logger.error("scheduled snapshot of stack \(stack.name) skipped: \(reason); trying again shortly")
+                metrics.snapshotSkipped(stack.name)
+            } else {
+                logger.warning("scheduled snapshot of stack \(stack.name) skipped: \(reason); trying again shortly")
+            }
+            return .skipped
+        }
         do {
             switch try await perform(.snapshot, stack: stack.name, arguments: AgentOperation.snapshot.command) {
             case .busy(let holder):
                 logger.notice("scheduled snapshot of stack \(stack.name) skipped: \(holder) is running on it")
             case .stopping:
-                return
+                break
             case .ran(let result) where result.status == 0:
-                guard stack.keep != nil else { return }
+                guard stack.keep != nil else { return .ranOrBusy }
                 if let holder = locks.acquire(stack.name, for: "snapshots prune") {
                     logger.notice("retention of stack \(stack.name) skipped: \(holder) is running on it")
-                    return
+                    return .ranOrBusy
                 }
                 defer { locks.release(stack.name) }
                 if let pruned = try await children.run(["snapshots", "prune"], stack: stack.name), pruned.status != 0 {
@@ -71,6 +89,15 @@ final class AgentOperations: Sendable {
         } catch {
             logger.error("scheduled snapshot of stack \(stack.name) could not start: \(error)")
         }
+        return .ranOrBusy
+    }
+
+    /// Whether the store holds a complete snapshot of the stack (`snapshots list --json`); nil
+    /// when it cannot be listed now.
+    func storeHasSnapshots(_ stack: String) async -> Bool? {
+        guard let result = try? await children.run(["snapshots", "list"], stack: stack), result.status == 0,
+              let rows = (try? JSONSerialization.jsonObject(with: result.output)) as? [Any] else { return nil }
+        return !rows.isEmpty
     }
 
     /// The newest complete snapshot's end, from `snapshots list --json` (newest first); nil when
@@ -99,7 +126,8 @@ final class AgentOperations: Sendable {
             for stack in due {
                 group.addTask { [self] in
                     guard let result = try? await children.run(["stream", "status"], stack: stack) else { return }
-                    if result.status == 0 { metrics.streamStatus(stack, result.output) }
+                    let read = result.status == 0 && metrics.streamStatus(stack, result.output)
+                    metrics.streamUp(stack, read && children.runs(["stream"], stack: stack))
                 }
             }
         }

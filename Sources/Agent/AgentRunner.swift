@@ -8,8 +8,9 @@ import ServiceLifecycle
 /// `continuity agent`: one ServiceGroup with a service per concern — the HTTP server, a
 /// scheduler per stack with a `schedule`, a stream supervisor per stack with `stream: on`, and
 /// the children's stopper. SIGTERM or SIGINT shuts it down gracefully: the stopper (last in the
-/// group, so first to stop) sends every running child SIGTERM and waits for it, then the
-/// supervisors and schedulers end, then the server answers what is in flight; exit 0.
+/// group, so first to stop) waits for a running cutover, sends every other child SIGTERM and
+/// waits for it, then the supervisors and schedulers end, then the server answers what is in
+/// flight; exit 0.
 public enum AgentRunner {
     /// `executable`: this binary (/proc/self/exe), which every operation runs as a child.
     public static func run(_ config: SidecarConfig, executable: String, logger: Logger) async throws {
@@ -22,7 +23,7 @@ public enum AgentRunner {
         let (host, port) = try address(settings.listen)
         let children = Children(executable: executable, configPath: config.path, environment: ProcessInfo.processInfo.environment)
         let streaming = config.stacks.filter(\.stream).map(\.name)
-        let operations = AgentOperations(children: children, metrics: AgentMetrics(stacks: config.stacks.map(\.name)),
+        let operations = AgentOperations(children: children, metrics: AgentMetrics(stacks: config.stacks.map(\.name), streaming: streaming),
                                          streaming: streaming, logger: logger)
         let router = AgentHTTP.router(operations: operations, token: BearerToken(settings.token), stacks: Set(config.stacks.map(\.name)))
         let server = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "continuity-agent"),
@@ -36,7 +37,7 @@ public enum AgentRunner {
         for stack in streaming {
             services.append(StreamSupervisor(stack: stack, children: children, logger: logger))
         }
-        services.append(ChildrenStopper(children: children))
+        services.append(ChildrenStopper(children: children, logger: logger))
         logger.info("agent listening on \(settings.listen) for \(config.stacks.count) stacks (\(streaming.count) streaming)")
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

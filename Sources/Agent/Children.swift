@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Parallelism
 import ServiceLifecycle
 import Synchronization
@@ -23,8 +24,14 @@ final class Children: Sendable {
     private let state = Mutex(State())
 
     private struct State {
-        var running: [Int32: ChildProcess] = [:]
+        var running: [Int32: Running] = [:]
         var stopping = false
+    }
+
+    private struct Running {
+        let child: ChildProcess
+        let stack: String
+        let arguments: [String]
     }
 
     init(executable: String, configPath: String, environment: [String: String]) {
@@ -43,7 +50,7 @@ final class Children: Sendable {
             let child = try ChildProcess(executable: executable, arguments: arguments + ["--config", configPath, "--json"],
                                          environment: environment, newSession: true,
                                          standardOutput: .capture, standardError: .pipe)
-            state.running[child.pid] = child
+            state.running[child.pid] = Running(child: child, stack: stack, arguments: arguments)
             if let errors = child.standardError { Self.forward(errors) }
             return child
         }
@@ -64,16 +71,31 @@ final class Children: Sendable {
 
     var count: Int { state.withLock { $0.running.count } }
 
-    /// On shutdown: nothing new starts, every child gets SIGTERM (a snapshot then removes what
-    /// it wrote and leaves no manifest; the stream stops after what is in flight), and this
-    /// returns once all have exited.
-    func stopAll() async {
+    /// Whether a child with these arguments runs for the stack now (the stream, for its metric).
+    func runs(_ arguments: [String], stack: String) -> Bool {
+        state.withLock { $0.running.values.contains { $0.stack == stack && $0.arguments == arguments } }
+    }
+
+    /// A cutover is never signalled: killed mid-pause, it would leave clients paused until its
+    /// watchdog rolls back. It ends on its own, bounded by its --max-pause once the pause began.
+    static func finishesOnStop(_ arguments: [String]) -> Bool {
+        arguments.first == "cutover"
+    }
+
+    /// On shutdown: nothing new starts, a running cutover is waited for (`finishesOnStop`),
+    /// then every other child gets SIGTERM (a snapshot then removes what it wrote and leaves no
+    /// manifest; the stream stops after what is in flight), and this returns once all have exited.
+    func stopAll(logger: Logger) async {
         let running = state.withLock { state in
             state.stopping = true
             return Array(state.running.values)
         }
-        for child in running { child.signal(SIGTERM) }
-        for child in running { _ = await child.exited() }
+        for running in running where Self.finishesOnStop(running.arguments) {
+            logger.notice("stopping: waiting for the cutover of stack \(running.stack) (pid \(running.child.pid)) to finish first")
+            _ = await running.child.exited()
+        }
+        for running in running where !Self.finishesOnStop(running.arguments) { running.child.signal(SIGTERM) }
+        for running in running { _ = await running.child.exited() }
     }
 
     /// Copies a child's stderr to ours on a thread of its own (it blocks in read).
@@ -90,9 +112,10 @@ final class Children: Sendable {
 /// before the schedulers, supervisors and the HTTP server wind down around them.
 struct ChildrenStopper: Service {
     let children: Children
+    let logger: Logger
 
     func run() async throws {
         try? await gracefulShutdown()
-        await children.stopAll()
+        await children.stopAll(logger: logger)
     }
 }

@@ -23,9 +23,21 @@ public struct SchedulePolicy: Sendable {
         return schedule.next(after: now)
     }
 
-    /// The run after one due at `due` that ended at `finished` (or was skipped then).
+    /// The run after one due at `due` that ended at `finished` (or found the stack busy then).
     public func nextRun(due: Date, finished: Date) -> Date? {
         schedule.next(after: max(due, finished))
+    }
+
+    /// How soon a slot `SnapshotGate` skipped is tried again: a restore or a PostgreSQL just
+    /// starting is usually over in minutes, and the next slot may be hours away.
+    public static let retryAfterSkip: TimeInterval = 60
+
+    /// The try after a slot due at `due` that `SnapshotGate` skipped at `now`: the sooner of a
+    /// retry and the next slot.
+    public func afterSkip(due: Date, now: Date) -> Date? {
+        let retry = now.addingTimeInterval(Self.retryAfterSkip)
+        guard let slot = nextRun(due: due, finished: now) else { return retry }
+        return min(slot, retry)
     }
 }
 

@@ -2,7 +2,8 @@ import ContinuityConfig
 import Foundation
 import ServiceLifecycle
 
-/// One stack's scheduled snapshots (`SchedulePolicy`), with retention after each.
+/// One stack's scheduled snapshots (`SchedulePolicy`), each behind `SnapshotGate`, with
+/// retention after each.
 struct SnapshotScheduler: Service {
     let stack: StackConfig
     let policy: SchedulePolicy
@@ -12,8 +13,10 @@ struct SnapshotScheduler: Service {
         let lastRun = await operations.newestSnapshot(stack.name)
         var due = policy.firstRun(lastRun: lastRun, now: Date())
         while let next = due, await sleep(until: next) {
-            await operations.scheduledSnapshot(stack)
-            due = policy.nextRun(due: next, finished: Date())
+            switch await operations.scheduledSnapshot(stack) {
+            case .ranOrBusy: due = policy.nextRun(due: next, finished: Date())
+            case .skipped: due = policy.afterSkip(due: next, now: Date())
+            }
         }
         // Stay until the agent stops: a service that returns would end the whole group.
         try? await gracefulShutdown()

@@ -10,8 +10,9 @@ struct AgentCommand: AsyncParsableCommand {
         abstract: "The long-running sidecar: scheduled snapshots and retention, the stream, an HTTP endpoint for operations, metrics.",
         discussion: """
             Reads the config file's stacks: and agent: sections. Every operation is this binary run \
-            as a child with --config and --json. SIGTERM or SIGINT stops it: running children get \
-            SIGTERM (a snapshot in flight removes what it wrote and is never listed), then exit 0.
+            as a child with --config and --json. SIGTERM or SIGINT stops it: a running cutover is \
+            left to finish, the other children get SIGTERM (a snapshot in flight removes what it \
+            wrote and is never listed), then exit 0.
             """)
     @OptionGroup var common: CommonOptions
 

@@ -87,6 +87,49 @@ import TestSupport
             }
         }
     }
+
+    /// A scheduled snapshot never becomes the newest while the source is being (re)created:
+    /// not while a restore into it holds its advisory lock, not while it holds no table although
+    /// the store has snapshots of the stack (post-create would restore that empty one next).
+    @Test func aSlotIsSkippedWhileARestoreRunsOrTheSourceIsEmptyAfterSnapshots() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 100) AS id") }
+            // A restore into the source in progress: its session holds restore's lock.
+            let restore = try await Connection.connect(source)
+            try await restore.execute("SELECT pg_advisory_lock(x'63727374'::int, hashtext(current_database()))")
+            do {
+                try await withAgent("guard", source: source, target: source, extra: ["schedule: \"@every 1s\""]) { agent in
+                    try await waitUntil("two slots skipped for the restore", timeout: .seconds(60), interval: .milliseconds(200)) {
+                        agent.process.stderrSoFar.components(separatedBy: "a restore into the source database is in progress").count > 2
+                    }
+                    #expect(agent.snapshots("guard").isEmpty)
+                    // Over HTTP nothing is gated: the operator's own snapshot is taken.
+                    let taken = try await agent.request("POST", "/v1/stacks/guard/snapshot")
+                    #expect(taken.status == 200, "\(taken.body)")
+                    #expect(agent.snapshots("guard").count == 1)
+
+                    // The database recreated empty, the store holding its snapshot: still skipped.
+                    try await withConnection(source) { try await $0.execute("DROP TABLE t") }
+                    try await restore.execute("SELECT pg_advisory_unlock_all()")
+                    try await waitUntil("two slots skipped for the empty source", timeout: .seconds(60), interval: .milliseconds(200)) {
+                        agent.process.stderrSoFar.components(separatedBy: "the source database holds no table").count > 2
+                    }
+                    #expect(agent.snapshots("guard").count == 1)
+
+                    // Restored (a table again): the schedule takes snapshots.
+                    try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 100) AS id") }
+                    try await waitUntil("a scheduled snapshot", timeout: .seconds(60), interval: .milliseconds(200)) {
+                        agent.snapshots("guard").count >= 2
+                    }
+                    #expect(try await agent.metric("continuity_snapshot_failures_total", stack: "guard") == 0)
+                }
+            } catch {
+                await restore.close()
+                throw error
+            }
+            await restore.close()
+        }
+    }
 }
 
 @Suite struct AgentStreamTests {
@@ -115,6 +158,7 @@ import TestSupport
                     }
                     #expect(try await withConnection(target) { try await $0.query("SELECT count(*) FROM accounts").scalar(Int.self) } == 50)
                     #expect(try await agent.metric("continuity_stream_lag_seconds", stack: "live") != nil)
+                    #expect(try await agent.metric("continuity_stream_up", stack: "live") == 1)
                 }
                 // The agent's SIGTERM stopped the stream: the slot is free again.
                 let active = try await withConnection(TestBed.active) {
@@ -159,6 +203,71 @@ import TestSupport
                         agent.process.stderrSoFar.contains("its passive was promoted by a cutover; not restarting it")
                     }
                     #expect((try await agent.metric("continuity_cutover_last_pause_seconds", stack: "cut") ?? 0) > 0)
+                    // No stream runs any more: its lag figures are not current.
+                    try await waitUntil("continuity_stream_up to fall to 0", timeout: .seconds(30), interval: .milliseconds(500)) {
+                        try await agent.metric("continuity_stream_up", stack: "cut") == 0
+                    }
+                }
+                for server in [try TestBed.active, try TestBed.passive] {
+                    _ = try? await withConnection(server) {
+                        try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
+                    }
+                }
+            }
+        }
+    }
+}
+
+@Suite struct AgentShutdownTests {
+    /// SIGTERM while a cutover's pause is under way: the agent lets the cutover finish (killed,
+    /// it would leave clients paused until its watchdog rolls back), then stops the rest.
+    @Test func sigtermDuringACutoverLetsItFinish() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withTestDatabase(on: TestBed.passive) { target in
+                let schema = "CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL)"
+                try await withConnection(source) { try await $0.execute(schema) }
+                try await withConnection(target) { try await $0.execute(schema) }
+                let slot = uniqueName("agent_stop_cut")
+                let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
+                                                             "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
+                #expect(prepared.status == 0, "\(prepared.stderr)")
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(slot)").path
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: directory) }
+                // The router's pause says it began, then holds until the test lets it go (within max_pause).
+                let router = directory + "/router"
+                try """
+                    #!/bin/sh
+                    [ "$CONTINUITY_CUTOVER_PHASE" = pause ] || exit 0
+                    touch \(directory)/paused
+                    i=0; while [ ! -e \(directory)/go ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+                    """.write(toFile: router, atomically: true, encoding: .utf8)
+                chmod(router, 0o755)
+                try await withAgent("halt", source: source, target: target,
+                                    extra: ["stream: on", "slot: \(slot)", "router: command:\(router)", "max_pause: 20s", "max_lag: 30s"],
+                                    environment: ["CONTINUITY_JOURNAL": directory + "/journal"]) { agent in
+                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(30)) {
+                        try await withConnection(source) {
+                            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
+                        }
+                    }
+                    async let cutover = agent.request("POST", "/v1/stacks/halt/cutover", body: "{}")
+                    try await waitUntil("the cutover's pause to begin", timeout: .seconds(60)) {
+                        FileManager.default.fileExists(atPath: directory + "/paused")
+                    }
+                    agent.process.signal(SIGTERM)
+                    // The agent has taken the signal: it says it waits, or (killed) the cutover is gone.
+                    try await waitUntil("the agent to act on SIGTERM", timeout: .seconds(30)) {
+                        agent.process.stderrSoFar.contains("waiting for the cutover")
+                            || !agent.processes().contains { pid in
+                                String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+                                    .split(separator: "\0").contains("cutover")
+                            }
+                    }
+                    FileManager.default.createFile(atPath: directory + "/go", contents: nil)
+                    let answer = try await cutover
+                    #expect(answer.status == 200, "\(answer.body)\n\(agent.process.stderrSoFar)")
+                    #expect(answer.json?["ending"] as? String == "done")
                 }
                 for server in [try TestBed.active, try TestBed.passive] {
                     _ = try? await withConnection(server) {

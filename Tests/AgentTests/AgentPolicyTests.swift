@@ -132,3 +132,84 @@ import Testing
         #expect(try AgentRunner.address("[::1]:9187") == ("::1", 9187))
     }
 }
+
+@Suite struct SnapshotGateTests {
+    typealias Facts = SnapshotGate.SourceFacts
+    let holding = Facts(userTables: 3, restoreInProgress: false)
+    let empty = Facts(userTables: 0, restoreInProgress: false)
+
+    func verdict(_ facts: Facts, store: Bool?) -> SnapshotGate.Verdict {
+        SnapshotGate.verdict(source: .success(facts), storeHasSnapshots: store)
+    }
+
+    @Test func aSourceHoldingTablesIsSnapshotted() {
+        #expect(verdict(holding, store: true) == .run)
+        #expect(verdict(holding, store: false) == .run)
+        // The snapshot itself says what is wrong with the store.
+        #expect(verdict(holding, store: nil) == .run)
+    }
+
+    @Test func anEmptySourceIsSnapshottedOnlyWhileTheStoreHasNone() {
+        // A stack being set up: nothing to lose.
+        #expect(verdict(empty, store: false) == .run)
+        // Recreated: its empty snapshot would become the one post-create restores.
+        guard case .skip(let reason, failed: false) = verdict(empty, store: true) else { Issue.record("not skipped"); return }
+        #expect(reason.contains("holds no table"))
+        guard case .skip(_, failed: true) = verdict(empty, store: nil) else { Issue.record("not skipped as failed"); return }
+    }
+
+    @Test func aRestoreInProgressIsNeverSnapshotted() {
+        for store in [true, false, nil] as [Bool?] {
+            for tables in [0, 5] {
+                guard case .skip(let reason, failed: false) = verdict(Facts(userTables: tables, restoreInProgress: true), store: store) else {
+                    Issue.record("not skipped: \(tables) tables, store \(String(describing: store))"); continue
+                }
+                #expect(reason.contains("restore"))
+            }
+        }
+    }
+
+    @Test func anUnreadableSourceIsSkippedAndCountedAsAFailure() {
+        let verdict = SnapshotGate.verdict(source: .failure(SourceUnreadable("connection refused")), storeHasSnapshots: true)
+        #expect(verdict == .skip("the source database cannot be read (connection refused)", failed: true))
+    }
+
+    @Test func aSkippedSlotIsTriedAgainWithinAMinuteOrAtTheNextSlot() throws {
+        let now = Date(timeIntervalSince1970: 1_772_446_650)
+        let hourly = SchedulePolicy(try CronSchedule(parsing: "0 * * * *"))
+        #expect(hourly.afterSkip(due: now, now: now.addingTimeInterval(1)) == now.addingTimeInterval(61))
+        let every = SchedulePolicy(try CronSchedule(parsing: "@every 10s"))
+        #expect(every.afterSkip(due: now, now: now.addingTimeInterval(1)) == now.addingTimeInterval(11))
+    }
+}
+
+@Suite struct AgentMetricsTests {
+    func sample(_ metrics: AgentMetrics, _ name: String, stack: String) -> Double? {
+        let prefix = "\(name){stack=\"\(stack)\"} "
+        return String(decoding: metrics.text(), as: UTF8.self).split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { Double($0.dropFirst(prefix.count)) }
+    }
+
+    @Test func streamUpIsOnlyForStreamingStacksAndFollowsTheLastRead() {
+        let metrics = AgentMetrics(stacks: ["live", "still"], streaming: ["live"])
+        #expect(metrics.streamStatus("live", Data(#"{"lag_bytes": 10, "lag_seconds": 0.5, "transactions_applied": 3}"#.utf8)))
+        metrics.streamUp("live", true)
+        #expect(sample(metrics, "continuity_stream_up", stack: "live") == 1)
+        // A failed read: the lag stays as it was, and stream_up says it is stale.
+        #expect(!metrics.streamStatus("live", Data("not json".utf8)))
+        metrics.streamUp("live", false)
+        #expect(sample(metrics, "continuity_stream_up", stack: "live") == 0)
+        #expect(sample(metrics, "continuity_stream_lag_bytes", stack: "live") == 10)
+        metrics.streamUp("still", false)
+        #expect(sample(metrics, "continuity_stream_up", stack: "still") == nil)
+    }
+}
+
+@Suite struct ChildrenTests {
+    @Test func onlyACutoverIsLeftToFinishOnShutdown() {
+        #expect(Children.finishesOnStop(["cutover"]))
+        #expect(Children.finishesOnStop(["cutover", "--reverse"]))
+        for other in [["snapshot"], ["stream"], ["restore", "--snapshot=latest"], ["hook", "pre-destroy"], ["stream", "status"]] {
+            #expect(!Children.finishesOnStop(other))
+        }
+    }
+}

@@ -87,10 +87,12 @@ import TestSupport
     }
 
     /// The default command is the agent on the config the Kubernetes example mounts, run as a
-    /// user that is not root, through the binary's own entry point.
+    /// user that is not root, under tini (PID 1 reaps orphans: a cutover's watchdog outlives it).
     @Test func theDefaultCommandIsTheAgent() throws {
         let runtime = try #require(try Self.stages().last)
-        #expect(runtime.all("ENTRYPOINT") == [#"["continuity"]"#])
+        let entrypoint = try JSONDecoder().decode([String].self, from: Data(try #require(runtime.all("ENTRYPOINT").last).utf8))
+        #expect(entrypoint == ["tini", "--", "continuity"])
+        #expect(runtime.installed.contains("tini"))
         let command = try JSONDecoder().decode([String].self, from: Data(try #require(runtime.all("CMD").last).utf8))
         #expect(command == ["agent", "--config", "/etc/continuity/continuity.yaml"])
         #expect(runtime.all("USER") == ["continuity"])

@@ -83,16 +83,52 @@ import Yams
         #expect(mounts.contains { tokenFile.hasPrefix(($0["mountPath"] as? String ?? "?") + "/") }, "the token file is on no mounted volume")
     }
 
+    /// The image's user (10001, from the Dockerfile's useradd) reads the secret's files: the
+    /// pod's fsGroup is its uid and the files are group-readable. The nodes' passwords come
+    /// from `password_file`s there (libpq refuses a group-readable pgpass), as does the token.
+    @Test func theImagesUserCanReadTheSecret() throws {
+        let dockerfile = try String(contentsOf: Self.directory.appendingPathComponent("../../Dockerfile").standardized, encoding: .utf8)
+        let uid = try #require(dockerfile.firstMatch(of: /useradd [^\n]*--uid (\d+)/).flatMap { Int($0.1) })
+        #expect(uid == 10001)
+        for (file, kind) in [("statefulset.yaml", "StatefulSet"), ("cronjob.yaml", "CronJob")] {
+            var template = try document(file, kind: kind)["spec"] as? [String: Any]
+            if kind == "CronJob" { template = (template?["jobTemplate"] as? [String: Any])?["spec"] as? [String: Any] }
+            let pod = try #require((template?["template"] as? [String: Any])?["spec"] as? [String: Any])
+            #expect((pod["securityContext"] as? [String: Any])?["fsGroup"] as? Int == uid, "\(file): fsGroup is not the image's uid")
+            let volumes = try #require(pod["volumes"] as? [[String: Any]])
+            let secret = try #require(volumes.first { $0["name"] as? String == "secret" }?["secret"] as? [String: Any])
+            let mode = try #require(secret["defaultMode"] as? Int)
+            #expect(mode & 0o040 != 0, "\(file): the secret's files are not readable by the group")
+            #expect(mode & 0o007 == 0, "\(file): the secret's files are readable by others")
+            let containers = try #require(pod["containers"] as? [[String: Any]])
+            for container in containers where (container["image"] as? String)?.contains("continuity") == true {
+                let env = container["env"] as? [[String: Any]] ?? []
+                #expect(!env.contains { $0["name"] as? String == "PGPASSFILE" }, "\(file): a pgpass in a group-readable secret is refused by libpq")
+            }
+        }
+        let map = try document("statefulset.yaml", kind: "ConfigMap")
+        let text = try #require((map["data"] as? [String: Any])?["continuity.yaml"] as? String)
+        let config = try #require(try Yams.load(yaml: text) as? [String: Any])
+        #expect(((config["agent"] as? [String: Any])?["token_file"] as? String)?.hasPrefix("/etc/continuity/secret/") == true)
+        let stack = try #require((config["stacks"] as? [String: Any])?["orders-db"] as? [String: Any])
+        for node in ["source", "target"] {
+            let file = ((stack[node] as? [String: Any])?["password_file"] as? String) ?? ""
+            #expect(file.hasPrefix("/etc/continuity/secret/"), "\(node) takes its password from no file of the secret")
+        }
+    }
+
     @Test func theConfigMapHoldsAValidConfigWithTheStack() throws {
         let map = try document("statefulset.yaml", kind: "ConfigMap")
         let text = try #require((map["data"] as? [String: Any])?["continuity.yaml"] as? String)
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-k8s-\(UUID()).yaml").path
-        // The token file is the pod's secret: a stand-in here, since loading reads it.
-        let token = path + ".token"
-        try "a-token".write(toFile: token, atomically: true, encoding: .utf8)
-        try text.replacingOccurrences(of: "/etc/continuity/secret/agent-token", with: token).write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: token) }
+        // The token and password files are the pod's secret: stand-ins here, since loading reads them.
+        let secret = path + ".secret"
+        try FileManager.default.createDirectory(atPath: secret, withIntermediateDirectories: true)
+        for file in ["agent-token", "db-password"] { try "stand-in".write(toFile: "\(secret)/\(file)", atomically: true, encoding: .utf8) }
+        try text.replacingOccurrences(of: "/etc/continuity/secret/", with: secret + "/").write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: secret) }
         let stack = try SidecarConfig.load(path).stack("orders-db")
+        #expect(stack.source?.password == "stand-in")
 
         let job = try document("cronjob.yaml", kind: "CronJob")
         let spec = try #require(job["spec"] as? [String: Any])

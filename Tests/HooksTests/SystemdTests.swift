@@ -39,3 +39,33 @@ struct SystemdTests {
         #expect(said.isEmpty, "\(said)")
     }
 }
+
+/// The agent's unit, read as text (no systemd needed): shutdown lets a cutover finish, and a
+/// cutover's relative journal lands somewhere writable.
+@Suite struct SystemdAgentUnitTests {
+    func settings() throws -> [String: String] {
+        let text = try String(contentsOf: SystemdTests.root.appendingPathComponent("hooks/systemd/continuity-agent.service"), encoding: .utf8)
+        var settings: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let equals = line.firstIndex(of: "=") else { continue }
+            settings[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+        return settings
+    }
+
+    @Test func shutdownSignalsTheAgentOnlyAndWaitsLongerThanACutover() throws {
+        let unit = try settings()
+        // SIGTERM to the agent alone: a cutover's watchdog is not signalled with it.
+        #expect(unit["KillMode"] == "mixed")
+        // Seconds: a cutover's catch-up, a long --max-pause (a minute) and the settling after it.
+        let timeout = try #require(unit["TimeoutStopSec"].flatMap { Int($0) })
+        #expect(timeout >= 180)
+    }
+
+    @Test func theWorkingDirectoryIsTheWritableStateDirectory() throws {
+        let unit = try settings()
+        #expect(unit["ProtectSystem"] == "strict")
+        let state = try #require(unit["StateDirectory"])
+        #expect(unit["WorkingDirectory"] == "/var/lib/\(state)")
+    }
+}
