@@ -189,7 +189,7 @@ import TestSupport
                 try await withAgent("cut", source: source, target: target,
                                     extra: ["stream: on", "slot: \(slot)", "router: none", "max_pause: 10s", "max_lag: 30s"],
                                     environment: ["CONTINUITY_JOURNAL": journal]) { agent in
-                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(30)) {
+                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(90)) {
                         try await withConnection(source) {
                             try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
                         }
@@ -246,7 +246,7 @@ import TestSupport
                 try await withAgent("halt", source: source, target: target,
                                     extra: ["stream: on", "slot: \(slot)", "router: command:\(router)", "max_pause: 20s", "max_lag: 30s"],
                                     environment: ["CONTINUITY_JOURNAL": directory + "/journal"]) { agent in
-                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(30)) {
+                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(90)) {
                         try await withConnection(source) {
                             try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
                         }

@@ -10,6 +10,7 @@ import SnapshotFormat
 import SnapshotObjects
 import SnapshotStore
 import Snapshotting
+import Synchronization
 import Testing
 import TestSupport
 
@@ -25,17 +26,24 @@ import TestSupport
                 try await sql.execute("CREATE TABLE ticks (id int PRIMARY KEY)")
                 try await sql.execute("SELECT pg_create_logical_replication_slot($1, 'test_decoding')", [uniqueName("witness")])
             }
+            let writerFailure = Mutex<String?>(nil)
             let writer = Task {
-                try await withConnection(source) { sql in
-                    var id = 0
-                    while !Task.isCancelled {
-                        id += 1
-                        try await sql.execute("INSERT INTO ticks VALUES (\(id))")
+                do {
+                    try await withConnection(source) { sql in
+                        var id = 0
+                        while !Task.isCancelled {
+                            id += 1
+                            try await sql.execute("INSERT INTO ticks VALUES (\(id))")
+                        }
                     }
+                } catch where !Task.isCancelled {
+                    writerFailure.withLock { $0 = "\(error)" }
                 }
             }
             try await waitUntil("the writer to commit", timeout: .seconds(60)) {  // a loaded CI machine was seen to take 20 s
-                try await withConnection(source) { try await $0.query("SELECT count(*) FROM ticks").scalar(Int.self) > 50 }
+                // A writer that failed never commits: say why at once rather than at the timeout.
+                if let failure = writerFailure.withLock({ $0 }) { throw WriterFailed(reason: failure) }
+                return try await withConnection(source) { try await $0.query("SELECT count(*) FROM ticks").scalar(Int.self) > 50 }
             }
             try await withStore { store in
                 var options = SnapshotOptions(source: source, store: store, stack: "lsn", jobs: 1, codec: .none, toolVersion: "test")
@@ -283,4 +291,9 @@ func withRichSource(_ body: (ConnectionString) async throws -> Void) async throw
         try await withConnection(source) { try await $0.execute(RichSchema.sql) }
         try await body(source)
     }
+}
+
+struct WriterFailed: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "the writer failed: \(reason)" }
 }
