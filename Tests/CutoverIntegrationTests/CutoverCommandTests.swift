@@ -272,6 +272,44 @@ import TestSupport
         }
     }
 
+    /// kill -9 of the cutover while its PAUSE waits for a client idle in a transaction (state
+    /// fenced): the dead-man's switch lets clients through (RESUME on another session cancels
+    /// the pending PAUSE), and the client commits on the old active, which is not fenced.
+    @Test func killedWhileThePauseIsHeldTheWatchdogResumes() async throws {
+        try await CutoverFixture.with { fixture in
+            let stream = try RunningCommand(fixture.streamArguments())
+            defer { stream.signal(SIGKILL) }  // whatever happens to the test
+            try await fixture.waitForStream()
+            try await withConnection(try fixture.bouncer.client("app"), fixingSettings: false) { idle in
+                // A read holds PgBouncer's server connection and takes no xid (see aPauseHeldPastMaxPauseRollsBack).
+                try await idle.execute("BEGIN; SELECT count(*) FROM public.orders")
+                let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "3s", "--max-lag", "60s"]))
+                defer { cutover.signal(SIGKILL) }
+                try await waitUntil("the cutover to send PAUSE", timeout: .seconds(60)) {
+                    try await withConnection(fixture.bouncer.admin, fixingSettings: false) { console in
+                        try await console.query("SHOW DATABASES").rows.first { $0["name"] == "app" }?["paused"] == "1"
+                    }
+                }
+                cutover.signal(SIGKILL)
+                let killedAt = ContinuousClock.now
+                try await idle.execute("COMMIT")
+                try await waitUntil("the watchdog to journal the rollback", timeout: .seconds(30)) {
+                    (try? String(contentsOfFile: fixture.journal, encoding: .utf8))?.contains("\"failed\"") == true
+                }
+                #expect(ContinuousClock.now - killedAt < .seconds(10))
+            }
+            let port = try await withConnection(try fixture.bouncer.client("app"), fixingSettings: false) {
+                try await $0.query("INSERT INTO public.orders (client) VALUES (13) RETURNING inet_server_port()").scalar(Int.self)
+            }
+            #expect(port == Int(fixture.source["port"] ?? ""))
+            #expect(try await !CutoverFixture.readOnly(fixture.source))
+            let recover = try await CommandLineRun.run(fixture.cutoverArguments(["--recover"]))
+            #expect(recover.stdout.contains("nothing"), "\(recover.stdout)\n\(recover.stderr)")
+            stream.signal(SIGTERM)
+            _ = try await stream.finished()
+        }
+    }
+
     /// kill -9 of the cutover while it sets the sequences (setval held behind a lock on the
     /// passive): the dead-man's switch rolls back, a client connected before the pause writes to
     /// the old active again, and `--recover` finds nothing to do.

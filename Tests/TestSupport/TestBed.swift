@@ -132,9 +132,10 @@ public func withConnection<T>(_ dsn: ConnectionString, replication: Bool = false
 }
 
 /// Polls `condition` until it holds or `timeout` passes: synchronisation on a condition,
-/// never on a fixed sleep. A longer `interval` suits a condition that is costly to read (one
-/// that runs a process).
-public func waitUntil(_ what: String, timeout: Duration = .seconds(20), interval: Duration = .milliseconds(20),
+/// never on a fixed sleep. Every 100 ms: most conditions open a connection, and a SCRAM login
+/// costs both sides milliseconds of CPU; polled every 20 ms by a dozen tests at once, they took
+/// a core of the two from the suite. A longer `interval` suits a condition that runs a process.
+public func waitUntil(_ what: String, timeout: Duration = .seconds(20), interval: Duration = .milliseconds(100),
                       _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
