@@ -75,6 +75,11 @@ struct CurlFailed: Error, CustomStringConvertible {
 /// `body`, then stops it with SIGTERM and expects exit 0 with no process of it left.
 func withAgent(_ name: String, source: ConnectionString, target: ConnectionString, extra: [String] = [],
                environment: [String: String] = [:], _ body: (RunningAgent) async throws -> Void) async throws {
+    try await HeavyTests.shared.run { try await runAgent(name, source: source, target: target, extra: extra, environment: environment, body) }
+}
+
+private func runAgent(_ name: String, source: ConnectionString, target: ConnectionString, extra: [String],
+                      environment: [String: String], _ body: (RunningAgent) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(UUID())").path
     try FileManager.default.createDirectory(atPath: directory + "/store", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }

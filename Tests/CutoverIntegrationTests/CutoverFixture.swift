@@ -20,6 +20,10 @@ struct CutoverFixture: Sendable {
         """
 
     static func with(_ body: (CutoverFixture) async throws -> Void) async throws {
+        try await HeavyTests.shared.run { try await withFixture(body) }
+    }
+
+    private static func withFixture(_ body: (CutoverFixture) async throws -> Void) async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withTestDatabase(on: TestBed.passive) { target in
                 try await withConnection(source) { try await $0.execute(schema) }
