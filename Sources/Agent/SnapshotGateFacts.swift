@@ -5,10 +5,6 @@ import PostgresClient
 
 /// The source's side of `SnapshotGate`, read in one query on a connection of its own.
 enum SnapshotGateFacts {
-    /// The session advisory lock `restore` holds on its target database for its whole run:
-    /// ('crst', hashtext(current_database())). It must stay the same as restore's.
-    static let restoreLockClass: Int32 = 0x6372_7374
-
     /// Read in pg_locks, not tried with pg_try_advisory_lock: taking the lock even for an
     /// instant could make a restore starting then find it held.
     static let query = """
@@ -17,7 +13,7 @@ enum SnapshotGateFacts {
                EXISTS (SELECT 1 FROM pg_locks l
                        WHERE l.locktype = 'advisory' AND l.objsubid = 2
                          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                         AND l.classid = \(restoreLockClass)::int4::oid AND l.objid = hashtext(current_database())::oid) AS restoring
+                         AND l.classid = \(RestoreRecord.inProgressLock)::int4::oid AND l.objid = hashtext(current_database())::oid) AS restoring
         """
 
     static func read(_ node: StackConfig.NodeConfig?) async -> Result<SnapshotGate.SourceFacts, SourceUnreadable> {

@@ -67,10 +67,10 @@ public actor StreamApplier {
         self.machine = machine
     }
 
-    /// Prepares the passive session and reads where the slot's progress stands.
     /// The advisory lock class of a slot's applier on the passive ('capl').
     static let applierLockKey = 0x6361_706C
 
+    /// Prepares the passive session and reads where the slot's progress stands.
     public static func open(on connection: Connection, slot: String, limits: GroupLimits = .init(),
                             sequentialThrough: LSN? = nil) async throws -> StreamApplier {
         try await connection.execute("""

@@ -5,6 +5,10 @@ import SnapshotFormat
 /// A row of `continuity.restores` on a restored database: which snapshot it came from, and
 /// for a snapshot taken with `--slot`, the slot and LSN a stream into it starts from.
 public struct RestoreRecord: Sendable, Equatable {
+    /// The advisory lock class ('crst') a restore holds, with hashtext(current_database()), on
+    /// its target database for its whole run; the agent's scheduler reads it in pg_locks.
+    public static let inProgressLock: Int32 = 0x6372_7374
+
     public let snapshotID: String
     public let stack: String
     /// The snapshot's LSN: the restored data holds every transaction committed before it.

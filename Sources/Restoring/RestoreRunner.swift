@@ -55,7 +55,7 @@ public enum RestoreRunner {
         // restored (half its data would become the stack's newest snapshot), and a second
         // restore into it is refused.
         return try await Connection.with(options.target) { marker in
-            guard try await marker.query("SELECT pg_try_advisory_lock(\(restoreLockKey), hashtext(current_database()))").scalar(Bool.self) else {
+            guard try await marker.query("SELECT pg_try_advisory_lock(\(RestoreRecord.inProgressLock), hashtext(current_database()))").scalar(Bool.self) else {
                 throw Refusal("another restore into \(options.target.shortDescription) is under way",
                               fix: "wait for it to end, then run restore again if its database is not what you want")
             }
@@ -63,9 +63,6 @@ public enum RestoreRunner {
             return manifest
         }
     }
-
-    /// The advisory lock class a restore holds on its target database ('crst').
-    public static let restoreLockKey = 0x6372_7374
 
     private static func write(_ manifest: Manifest, preData: SchemaScript, postData: SchemaScript, codec: Codec,
                               options: RestoreOptions, logger: Logger) async throws {

@@ -63,19 +63,7 @@ actor ConsoleSession {
 
     @discardableResult
     func run(_ command: String) async throws -> QueryResult {
-        if let connection {
-            do {
-                return try await connection.query(command)
-            } catch let error as ServerError {
-                throw error  // the console's answer: the session is fine
-            } catch {
-                await connection.close()
-                self.connection = nil
-            }
-        }
-        let fresh = try await console.connect()
-        connection = fresh
-        return try await fresh.query(command)
+        try await session { try await $0.query(command) }
     }
 
     /// `RESUME db`; a database that is not paused is what we want, so that is success too.
@@ -91,16 +79,18 @@ actor ConsoleSession {
     func reloadAndResume(_ database: String) async throws {
         let commands = ["RELOAD", "RESUME \(quoteIdentifier(database))"]
         do {
-            try await session { try $0.runInOneWrite(commands, answeringBy: .now + .seconds(10)) }
+            try await session { session in
+                try await session.perform { try $0.runInOneWrite(commands, answeringBy: .now + .seconds(10)) }
+            }
         } catch let error as ServerError where error.message.contains("not paused") {
         }
     }
 
     /// Runs `body` on the kept session, replaced once by a new one if it is found broken.
-    private func session(_ body: @Sendable (isolated Connection) throws -> Void) async throws {
+    private func session<T: Sendable>(_ body: @Sendable (Connection) async throws -> T) async throws -> T {
         if let connection {
             do {
-                return try await connection.perform(body)
+                return try await body(connection)
             } catch let error as ServerError {
                 throw error  // the console's answer: the session is fine
             } catch {
@@ -110,7 +100,7 @@ actor ConsoleSession {
         }
         let fresh = try await console.connect()
         connection = fresh
-        try await fresh.perform(body)
+        return try await body(fresh)
     }
 }
 

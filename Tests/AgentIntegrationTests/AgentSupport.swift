@@ -115,19 +115,3 @@ struct AgentExited: Error, CustomStringConvertible {
     var description: String { "the agent ended: \(stderr)" }
 }
 
-/// A port nothing listens on now (bound to 0, read, closed): the config file needs a number.
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw CurlFailed(status: errno, path: "socket") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) { pointer in
-        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0 }
-    }
-    guard bound else { throw CurlFailed(status: errno, path: "bind") }
-    return Int(UInt16(bigEndian: address.sin_port))
-}

@@ -63,16 +63,16 @@ import TestSupport
     /// The runtime stage installs the package of every library the binary needs once the Swift
     /// runtime and Foundation are linked in (--static-swift-stdlib): the binary's own needs and
     /// those of the toolchain's libraries it loads, read with readelf, found with dpkg.
-    @Test func theRuntimeStageInstallsEveryLibraryTheBinaryLinks() throws {
+    @Test func theRuntimeStageInstallsEveryLibraryTheBinaryLinks() async throws {
         let runtime = try #require(try Self.stages().last)
         let binary = CommandLineRun.executable.path
         var files = [binary]
-        files += try Self.run("/usr/bin/ldd", [binary]).split(separator: "\n").compactMap { line in
+        files += try await Self.run("/usr/bin/ldd", [binary]).split(separator: "\n").compactMap { line in
             line.split(separator: " ").first { $0.hasPrefix("/") && $0.contains("/swift/") }.map(String.init)
         }
         var needed: Set<String> = []
         for file in files {
-            for match in try Self.run("/usr/bin/readelf", ["-d", file]).matches(of: /\(NEEDED\).*\[([^\]]+)\]/) {
+            for match in try await Self.run("/usr/bin/readelf", ["-d", file]).matches(of: /\(NEEDED\).*\[([^\]]+)\]/) {
                 needed.insert(String(match.1))
             }
         }
@@ -80,7 +80,7 @@ import TestSupport
         let system = needed.filter { !$0.hasPrefix("libswift") && !$0.contains("Foundation") && !$0.hasPrefix("libdispatch") && !$0.hasPrefix("libBlocksRuntime") }
         #expect(system.contains("libpq.so.5"))
         for library in system.sorted() {
-            let owner = try Self.run("/usr/bin/dpkg", ["-S", "*/" + library]).split(separator: ":").first.map(String.init) ?? "?"
+            let owner = try await Self.run("/usr/bin/dpkg", ["-S", "*/" + library]).split(separator: ":").first.map(String.init) ?? "?"
             guard !["libc6", "libgcc-s1"].contains(owner) else { continue }
             #expect(runtime.installed.contains(owner), "\(library) comes from \(owner), which the runtime stage does not install")
         }
@@ -88,7 +88,7 @@ import TestSupport
 
     /// The default command is the agent on the config the Kubernetes example mounts, run as a
     /// user that is not root, under tini (PID 1 reaps orphans: a cutover's watchdog outlives it).
-    @Test func theDefaultCommandIsTheAgent() throws {
+    @Test func theDefaultCommandIsTheAgent() async throws {
         let runtime = try #require(try Self.stages().last)
         let entrypoint = try JSONDecoder().decode([String].self, from: Data(try #require(runtime.all("ENTRYPOINT").last).utf8))
         #expect(entrypoint == ["tini", "--", "continuity"])
@@ -96,19 +96,10 @@ import TestSupport
         let command = try JSONDecoder().decode([String].self, from: Data(try #require(runtime.all("CMD").last).utf8))
         #expect(command == ["agent", "--config", "/etc/continuity/continuity.yaml"])
         #expect(runtime.all("USER") == ["continuity"])
-        #expect(try Self.run(CommandLineRun.executable.path, [command[0], "--help"]).contains("--config"))
+        #expect(try await Self.run(CommandLineRun.executable.path, [command[0], "--help"]).contains("--config"))
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
+    static func run(_ executable: String, _ arguments: [String]) async throws -> String {
+        try await ProgramRun.run(executable, arguments).stdout
     }
 }

@@ -137,30 +137,29 @@ public final class PrivatePgBouncer: Sendable {
     }
 
     private static func run(_ executable: String, _ arguments: [String]) async throws {
-        let child = try ChildProcess(executable: executable, arguments: arguments,
-                                     environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"], standardError: .capture)
-        let status = await child.exited()
-        guard status == 0 else {
-            let said = String(decoding: child.captured(2), as: UTF8.self)
-            throw TestBedMissing(key: "\(executable) \(arguments.joined(separator: " ")) (exit \(status): \(said))")
+        let run = try await ProgramRun.run(executable, arguments)
+        guard run.status == 0 else {
+            throw TestBedMissing(key: "\(executable) \(arguments.joined(separator: " ")) (exit \(run.status): \(run.stderr))")
         }
     }
+}
 
-    private static func freePort() throws -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw TestBedMissing(key: "a socket for a free port") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
-            }
+/// A port nothing listens on now on 127.0.0.1 (bound to 0, read, closed), for a server or a
+/// config file that needs a number.
+public func freePort() throws -> Int {
+    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard descriptor >= 0 else { throw TestBedMissing(key: "a socket for a free port") }
+    defer { close(descriptor) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) { pointer in
+        pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+            bind(descriptor, socketAddress, length) == 0 && getsockname(descriptor, socketAddress, &length) == 0
         }
-        guard bound else { throw TestBedMissing(key: "a free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
+    guard bound else { throw TestBedMissing(key: "a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
