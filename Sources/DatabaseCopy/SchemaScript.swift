@@ -65,9 +65,10 @@ public struct SchemaScript: Sendable {
 
     /// The extensions the script creates (`CREATE EXTENSION IF NOT EXISTS name …`).
     public var extensions: [String] {
-        sql.split(separator: "\n").compactMap { line in
-            let pattern = #/^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s;]+)/#.matchingSemantics(.unicodeScalar)
-            guard let match = line.firstMatch(of: pattern) else { return nil }
+        // Built once, not per line: a Regex parses its literal again each time it is made.
+        let pattern = #/^CREATE EXTENSION IF NOT EXISTS ("(?:[^"]|"")+"|[^\s;]+)/#.matchingSemantics(.unicodeScalar)
+        return sql.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("CREATE EXTENSION"), let match = line.firstMatch(of: pattern) else { return nil }
             let name = String(match.1)
             let scalars = name.unicodeScalars
             guard scalars.count >= 2, scalars.first == "\"" else { return name }

@@ -16,7 +16,7 @@ import TestSupport
             func start() {
                 guard let seed = pending.next() else { return }
                 group.addTask {
-                    let testCase = DifferentialCase.generate(seed: seed, size: plan.size, excluding: plan.excluded)
+                    let testCase = await offThePool { DifferentialCase.generate(seed: seed, size: plan.size, excluding: plan.excluded) }
                     let started = ContinuousClock.now
                     let outcome: Outcome
                     do { outcome = try await CaseRunner.run(testCase) } catch { outcome = .broken(error) }
@@ -43,7 +43,8 @@ import TestSupport
     /// the source, without continuity (a failure here is the generator's, not the tool's).
     @Test func generatedCasesRunOnTheSource() async throws {
         let plan = try Plan.fromEnvironment()
-        let cases = (0..<6).map { DifferentialCase.generate(seed: plan.seeds[0] &+ 1000 &+ $0, size: $0 < 4 ? .small : .large, excluding: []) }
+        let first = plan.seeds[0]
+        let cases = await offThePool { (0..<6).map { DifferentialCase.generate(seed: first &+ 1000 &+ $0, size: $0 < 4 ? .small : .large, excluding: []) } }
         for testCase in cases {
             do {
                 try await withTestDatabase(on: TestBed.active) { source in

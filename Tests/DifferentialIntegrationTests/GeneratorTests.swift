@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 /// The generator is pure: a seed stands for exactly one case, which is what makes a printed
 /// seed a reproduction.
@@ -10,19 +11,21 @@ import Testing
     }
 
     @Test(arguments: [1, 42, 987_654_321] as [UInt64], [CaseSize.small, .large])
-    func theSameSeedGivesTheSameCase(seed: UInt64, size: CaseSize) {
-        let a = DifferentialCase.generate(seed: seed, size: size, excluding: [])
-        let b = DifferentialCase.generate(seed: seed, size: size, excluding: [])
+    func theSameSeedGivesTheSameCase(seed: UInt64, size: CaseSize) async {
+        let (a, b, other) = await offThePool {
+            (DifferentialCase.generate(seed: seed, size: size, excluding: []), DifferentialCase.generate(seed: seed, size: size, excluding: []),
+             DifferentialCase.generate(seed: seed + 1, size: size, excluding: []))
+        }
         #expect(a.reproduction == b.reproduction)
         #expect(a.killDelays == b.killDelays)
-        let other = DifferentialCase.generate(seed: seed + 1, size: size, excluding: [])
         #expect(other.reproduction != a.reproduction)
     }
 
-    @Test func excludedFeaturesNeverAppear() {
+    @Test func excludedFeaturesNeverAppear() async {
         let excluded: Set<Feature> = [.full, .partitionedLeaves, .boolean, .settings, .truncatePartition, .rollback, .kill]
-        for seed in 1...40 as ClosedRange<UInt64> {
-            let testCase = DifferentialCase.generate(seed: seed, size: .small, excluding: excluded)
+        let cases = await offThePool { (1...40 as ClosedRange<UInt64>).map { DifferentialCase.generate(seed: $0, size: .small, excluding: excluded) } }
+        for testCase in cases {
+            let seed = testCase.seed
             #expect(testCase.features.isDisjoint(with: excluded), "seed \(seed): \(testCase.features.intersection(excluded))")
             #expect(testCase.sourceSettings.assignments.isEmpty)
             #expect(testCase.killDelays.isEmpty)
@@ -32,17 +35,17 @@ import Testing
     }
 
     /// Over many seeds every feature turns up somewhere: the generator does not quietly lose one.
-    @Test func manySeedsCoverEveryFeature() {
+    @Test func manySeedsCoverEveryFeature() async {
         var seen: Set<Feature> = [.snapshot, .stream]
-        for seed in 1...150 as ClosedRange<UInt64> {
-            seen.formUnion(DifferentialCase.generate(seed: seed, size: .small, excluding: []).features)
+        for features in await offThePool({ (1...150 as ClosedRange<UInt64>).map { DifferentialCase.generate(seed: $0, size: .small, excluding: []).features } }) {
+            seen.formUnion(features)
         }
         #expect(Set(Feature.allCases).subtracting(seen) == [])
     }
 
     /// Shrinking keeps the other tables' statements exactly as they were.
-    @Test func keepingSomeTablesLeavesTheirStatementsUnchanged() {
-        let testCase = DifferentialCase.generate(seed: 7, size: .large, excluding: [])
+    @Test func keepingSomeTablesLeavesTheirStatementsUnchanged() async {
+        let testCase = await offThePool { DifferentialCase.generate(seed: 7, size: .large, excluding: []) }
         let kept: Set<Int> = [testCase.tables[0].index]
         let smaller = testCase.keeping(tables: kept, transactions: 10)
         #expect(smaller.tables.map(\.index) == [testCase.tables[0].index])

@@ -41,7 +41,7 @@ import TestSupport
                         slot: slot, from: created.consistentPoint,
                         options: [("proto_version", "1"), ("publication_names", "p")])
                     var kinds: [UInt8] = []
-                    try await waitUntil("an Insert in the stream") {
+                    try await waitUntil("an Insert in the stream", timeout: .seconds(60)) {
                         for message in try await replication.receive(timeout: .milliseconds(200)) ?? [] {
                             // XLogData is 'w' + 24 bytes of header, then the pgoutput message.
                             if message.first == UInt8(ascii: "w"), message.count > 25 { kinds.append(message[25]) }

@@ -42,8 +42,9 @@ import TestSupport
                                                   jobs: 1, codec: .none, toolVersion: "test")
                     options.exactPointWait = .milliseconds(200)  // the lock's transaction would keep a slot waiting
                     let snapshot = Task { try await SnapshotRunner.take(options, logger: Logger(label: "test")) }
-                    try await waitUntil("pg_dump to wait for the lock", timeout: .seconds(90)) { Self.pgDumps(of: database).count == 2 }
-                    let dumps = Self.pgDumps(of: database)
+                    // Reading every process's command line takes a while: off the cooperative pool.
+                    try await waitUntil("pg_dump to wait for the lock", timeout: .seconds(90)) { await offThePool { Self.pgDumps(of: database) }.count == 2 }
+                    let dumps = await offThePool { Self.pgDumps(of: database) }
                     try await holder.execute("COMMIT")
                     _ = try await snapshot.value
                     for dump in dumps {

@@ -31,8 +31,8 @@ import TestSupport
         let stream = Task { try await StreamRunner.run(options, logger: Logger(label: "test")) }
         do {
             try await write(source, 0..<100)
-            try await waitUntil("the first batch on the passive", timeout: .seconds(30)) { try await count(target) == 100 }
-            try TestBed.restart(cluster)
+            try await waitUntil("the first batch on the passive", timeout: .seconds(60)) { try await count(target) == 100 }
+            try await TestBed.restart(cluster)
             try await write(source, 100..<200)
             try await waitUntil("the second batch on the passive", timeout: .seconds(60)) { try await count(target) == 200 }
         } catch {
@@ -122,7 +122,7 @@ import TestSupport
                     try await withConnection(source) { try await $0.execute("INSERT INTO accounts SELECT i, i, 'n' FROM generate_series(1, 1000) i") }
                     let report = try await StreamRunner.run(options, logger: Logger(label: "test"))
                     #expect(report.transactions == 1)
-                    try TestBed.restart("fragile", crash: true)
+                    try await TestBed.restart("fragile", crash: true)
                     _ = try await StreamRunner.run(options, logger: Logger(label: "test"))
                     #expect(try await StreamRunnerTests.digest(source) == StreamRunnerTests.digest(target))
                 }

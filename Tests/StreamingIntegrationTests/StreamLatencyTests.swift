@@ -68,7 +68,7 @@ import TestSupport
             let before = try await sql.query("SELECT pg_current_wal_insert_lsn()::text").scalar(String.self)
             try await sql.execute("COMMIT")
             var sentSeenAt: Double?
-            try await waitUntil("the walsender to send the commit", timeout: .seconds(30)) {
+            try await waitUntil("the walsender to send the commit", timeout: .seconds(60)) {
                 sentSeenAt = try await sql.query("""
                     SELECT extract(epoch FROM clock_timestamp())::float8 FROM pg_replication_slots s
                     JOIN pg_stat_replication r ON r.pid = s.active_pid WHERE s.slot_name = $2 AND r.sent_lsn > $1::pg_lsn

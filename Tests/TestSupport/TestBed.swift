@@ -7,6 +7,7 @@ import PostgresClient
 /// the script writes, so `swift test` works without sourcing anything first.
 public enum TestBed {
     public static let settings: [String: String] = {
+        _ = PoolStallProbe.started  // every test that uses a server passes here first
         var settings = readEnvFile()
         for (key, value) in ProcessInfo.processInfo.environment where key.hasPrefix("CONTINUITY_TEST") || key == "PGPASSFILE" {
             settings[key] = value
@@ -46,19 +47,14 @@ public enum TestBed {
 
     /// Restarts one of the test bed's clusters and waits until it accepts connections again:
     /// a fast shutdown (sessions are ended), or with `crash` an immediate one, which loses what
-    /// was not yet written (asynchronous commits still in WAL buffers). posix_spawn and
-    /// waitpid, not Foundation's Process, whose waitUntilExit was seen to hang here after the
-    /// script had exited.
-    public static func restart(_ cluster: String, crash: Bool = false) throws {
+    /// was not yet written (asynchronous commits still in WAL buffers). It awaits the script
+    /// without holding a thread of the cooperative pool: a restart under load takes seconds,
+    /// and in-process streams of other tests share the pool's two threads.
+    public static func restart(_ cluster: String, crash: Bool = false) async throws {
         let script = checkoutRoot.appendingPathComponent("scripts/testbed").path
-        let words: [String] = [script, "restart", cluster] + (crash ? ["immediate"] : [])
-        let arguments = words.map { strdup($0) } + [nil]
-        defer { arguments.forEach { free($0) } }
-        var pid: pid_t = 0
-        guard posix_spawn(&pid, script, nil, nil, arguments, environ) == 0 else { throw TestBedMissing(key: "scripts/testbed") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        guard status == 0 else { throw TestBedMissing(key: "a restarted \(cluster) cluster") }
+        let run = try await ProgramRun.run(script, ["restart", cluster] + (crash ? ["immediate"] : []),
+                                           environment: ProcessInfo.processInfo.environment)
+        guard run.status == 0 else { throw TestBedMissing(key: "a restarted \(cluster) cluster") }
     }
 
     private static func readEnvFile() -> [String: String] {
