@@ -15,25 +15,25 @@ import Testing
         }
     }
 
-    @Test func zcatReadsWhatWeWrite() throws {
+    @Test func zcatReadsWhatWeWrite() async throws {
         let compressed = try compress(Self.sample, codec: .gzip(level: 6), chunk: 65536)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.gz")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(compressed).write(to: file)
-        #expect(try run("/bin/sh", ["-c", "zcat '\(file.path)'"]) == Data(Self.sample))
+        #expect(try await run("/bin/sh", ["-c", "zcat '\(file.path)'"]) == Data(Self.sample))
     }
 
-    @Test func readsWhatGzipWrites() throws {
+    @Test func readsWhatGzipWrites() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(Self.sample).write(to: file)
-        let compressed = try run("/bin/sh", ["-c", "gzip -c '\(file.path)'"])
+        let compressed = try await run("/bin/sh", ["-c", "gzip -c '\(file.path)'"])
         #expect(try decompress(Array(compressed), codec: .gzip(level: 1), chunk: 3000) == Self.sample)
     }
 
     /// Over 1 MiB of input becomes several gzip members; zlib and zcat read them as one stream,
     /// and streams that other tools wrote as several members read back too.
-    @Test func multipleMembersReadAsOneStream() throws {
+    @Test func multipleMembersReadAsOneStream() async throws {
         let large = Array(Self.sample.prefix(1 << 20)) + Self.sample + Self.sample  // > 3 MiB: four members
         let compressed = try compress(large, codec: .gzip(level: 1), chunk: 100_000)
         let members = zip(compressed, compressed.dropFirst()).enumerated().filter { $0.element == (0x1f, 0x8b) }.count
@@ -43,7 +43,7 @@ import Testing
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(Self.sample).write(to: file)
-        let twice = try run("/bin/sh", ["-c", "gzip -c '\(file.path)'; gzip -c '\(file.path)'"])
+        let twice = try await run("/bin/sh", ["-c", "gzip -c '\(file.path)'; gzip -c '\(file.path)'"])
         #expect(try decompress(Array(twice), codec: .gzip(level: 1), chunk: 5000) == Self.sample + Self.sample)
     }
 
@@ -117,10 +117,11 @@ func decompress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
     return output
 }
 
-func run(_ tool: String, _ arguments: [String]) throws -> Data {
+/// Awaits the tool without holding a thread of the cooperative pool, which other tests share.
+func run(_ tool: String, _ arguments: [String]) async throws -> Data {
     let process = try ChildProcess(executable: tool, arguments: arguments,
                                    environment: ProcessInfo.processInfo.environment, standardOutput: .capture)
-    process.waitForExit()
+    await process.exited()
     return process.captured(1)
 }
 
@@ -140,23 +141,23 @@ func run(_ tool: String, _ arguments: [String]) throws -> Data {
     }
 
     /// A member from gzip(1) has no length in its header, so zlib reads it.
-    @Test func aForeignMemberIsReadByZlib() throws {
+    @Test func aForeignMemberIsReadByZlib() async throws {
         let large = GzipTests.sample
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(large).write(to: file)
-        let compressed = Array(try run("/bin/sh", ["-c", "gzip -1 -c '\(file.path)'"]))
+        let compressed = Array(try await run("/bin/sh", ["-c", "gzip -1 -c '\(file.path)'"]))
         #expect(compressed.withUnsafeBytes { GzipMember.probe($0) } == .foreign)
         #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 8192) == large)
     }
 
     /// Ours, then another tool's: zlib takes over at the member boundary.
-    @Test func oursThenForeignMembersReadAsOneStream() throws {
+    @Test func oursThenForeignMembersReadAsOneStream() async throws {
         let ours = try compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(GzipTests.sample).write(to: file)
-        let foreign = Array(try run("/bin/sh", ["-c", "gzip -c '\(file.path)'"]))
+        let foreign = Array(try await run("/bin/sh", ["-c", "gzip -c '\(file.path)'"]))
         #expect(try decompress(ours + foreign, codec: .gzip(level: 1), chunk: 3000) == GzipTests.sample + GzipTests.sample)
     }
 
@@ -170,7 +171,7 @@ func run(_ tool: String, _ arguments: [String]) throws -> Data {
 @Suite struct GzipRedundantBlockTests {
     /// Blank-padded rows (pgbench's shape) shrink far more than 8:1, so blocks after the first
     /// go through zlib; then text again through libdeflate. All of it reads back, by us and zcat.
-    @Test func redundantBlocksGoThroughZlibAndReadBack() throws {
+    @Test func redundantBlocksGoThroughZlibAndReadBack() async throws {
         let padded = Array((1...40_000).map { "\($0)\t1\t0\t" + String(repeating: " ", count: 84) + "\n" }.joined().utf8)
         let input = padded + GzipTests.sample
         let compressed = try compress(input, codec: .gzip(level: 1), chunk: 1 << 16)
@@ -179,6 +180,6 @@ func run(_ tool: String, _ arguments: [String]) throws -> Data {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.gz")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(compressed).write(to: file)
-        #expect(try run("/bin/sh", ["-c", "zcat '\(file.path)'"]) == Data(input))
+        #expect(try await run("/bin/sh", ["-c", "zcat '\(file.path)'"]) == Data(input))
     }
 }

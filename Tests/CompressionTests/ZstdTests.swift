@@ -14,12 +14,12 @@ import Testing
         }
     }
 
-    @Test func zstdcatReadsWhatWeWrite() throws {
+    @Test func zstdcatReadsWhatWeWrite() async throws {
         let compressed = try compress(GzipTests.sample, codec: .zstd(level: 1), chunk: 65536)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.zst")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(compressed).write(to: file)
-        #expect(try run("/bin/sh", ["-c", "zstdcat '\(file.path)'"]) == Data(GzipTests.sample))
+        #expect(try await run("/bin/sh", ["-c", "zstdcat '\(file.path)'"]) == Data(GzipTests.sample))
     }
 
     @Test func anEmptyStreamRoundTrips() throws {

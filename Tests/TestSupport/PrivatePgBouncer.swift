@@ -102,18 +102,19 @@ public final class PrivatePgBouncer: Sendable {
     /// not exit, so no test leaves a PgBouncer behind.
     public func stop() async {
         let pidfile = directory + "/pgbouncer.pid"
-        var pids = Set(Self.processes(runningWith: configPath))
+        var pids = Set(await offThePool { [configPath] in Self.processes(runningWith: configPath) })
         if let text = try? String(contentsOfFile: pidfile, encoding: .utf8),
            let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 {
             pids.insert(pid)
         }
         for pid in pids { kill(pid, SIGTERM) }
-        try? await waitUntil("PgBouncer to exit") { Self.processes(runningWith: self.configPath).isEmpty }
-        for pid in Self.processes(runningWith: configPath) { kill(pid, SIGKILL) }
+        try? await waitUntil("PgBouncer to exit") { [configPath] in await offThePool { Self.processes(runningWith: configPath) }.isEmpty }
+        for pid in await offThePool({ [configPath] in Self.processes(runningWith: configPath) }) { kill(pid, SIGKILL) }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    /// Live processes (not zombies) whose command line holds `argument`, from /proc.
+    /// Live processes (not zombies) whose command line holds `argument`, from /proc: it reads
+    /// every process's command line, so call it off the cooperative pool.
     private static func processes(runningWith argument: String) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> pid_t? in
