@@ -167,9 +167,19 @@ import TestSupport
         }
     }
 
+    /// The process whose standard error is `path` (a cutover's watchdog writes its own log),
+    /// from /proc: it reads every process's descriptor, so call it off the cooperative pool.
+    static func process(writingStandardErrorTo path: String) -> pid_t? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.lazy.compactMap { pid_t($0) }.first { pid in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/2")) == path
+        }
+    }
+
     /// kill -9 of the cutover while it waits for a stream that was paused (SIGSTOP): nobody
     /// runs anything, and the dead-man's switch resumes clients on the old active within
-    /// --max-pause + 1 s; `--recover` then finds nothing left to do.
+    /// --max-pause + 1 s, though it was sent SIGTERM, SIGINT and SIGHUP meanwhile; `--recover`
+    /// then finds nothing left to do.
     @Test func killedMidCutoverTheWatchdogResumesClients() async throws {
         try await CutoverFixture.with { fixture in
             let stream = try RunningCommand(fixture.streamArguments())
@@ -185,9 +195,13 @@ import TestSupport
             }
             cutover.signal(SIGKILL)
             let killedAt = ContinuousClock.now
+            // What a service manager stopping everything sends must not end the watchdog too.
+            let log = fixture.journal + ".watchdog.log"
+            let watchdog = try #require(await offThePool { Self.process(writingStandardErrorTo: log) }, "no watchdog writes \(log)")
+            for number in [SIGTERM, SIGINT, SIGHUP] { kill(watchdog, number) }
             let port = try? await client.query("SELECT inet_server_port()").scalar(Int.self)
             await client.close()
-            let watchdogLog = (try? String(contentsOfFile: fixture.journal + ".watchdog.log", encoding: .utf8)) ?? "no watchdog log"
+            let watchdogLog = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "no watchdog log"
             #expect(port == Int(fixture.source["port"] ?? ""), "\(watchdogLog)")
             // --max-pause + 1 s from the watchdog's start, which came before the pause, plus the
             // settling's own sessions (a console login has taken over a second on a loaded machine).
