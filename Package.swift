@@ -34,6 +34,8 @@ let package = Package(
 
         // posix_spawn's GNU extensions (a tiny C target), for Parallelism's ChildProcess.
         .target(name: "CSpawn"),
+        // Ignores SIGTERM, SIGINT and SIGHUP before main in `continuity cutover watchdog`.
+        .target(name: "CWatchdogSignals"),
 
         // Layer 1, foundations: no dependencies at all; every layer above may use them.
         // The error catalogue: usage errors (exit 2), failures (1), refusals (3), one or two lines each.
@@ -140,7 +142,7 @@ let package = Package(
         .executableTarget(name: "continuity", dependencies: [
             "PostgresClient", "PostgresTypes", "Compression", "ContinuityConfig", "Preflight", "OperatorErrors",
             "SnapshotFormat", "SnapshotStore", "Snapshotting", "SnapshotCatalog", "Restoring", "Parallelism", "Fencing",
-            "Streaming", "Cutover", "Routing", "ProgressDisplay", "Hooks", "Agent",
+            "Streaming", "Cutover", "Routing", "ProgressDisplay", "Hooks", "Agent", "CWatchdogSignals",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -211,7 +213,7 @@ let package = Package(
         // The `continuity` executable, run as an operator would.
         .testTarget(name: "CLIIntegrationTests", dependencies: ["TestSupport", "continuity"]),
         // `continuity cutover` end to end: real PgBouncers, clients writing through them, kill -9, the watchdog.
-        .testTarget(name: "CutoverIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "continuity"]),
+        .testTarget(name: "CutoverIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "Parallelism", "continuity"]),
         // The hooks run as Terraform runs them (real `terraform`), and as an operator would.
         .testTarget(name: "HooksIntegrationTests", dependencies: ["TestSupport", "PostgresClient", "Parallelism", "continuity"]),
         // `continuity agent` over real HTTP (curl): schedules and retention, the stream's metrics, tokens, busy stacks, SIGTERM.

@@ -34,8 +34,11 @@ public enum CutoverWatchdog {
                             settleAtNanoseconds: monotonicNanoseconds() + patience.components.seconds * 1_000_000_000
                                 + patience.components.attoseconds / 1_000_000_000)
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        // Blocked from its first instruction: a SIGTERM in the moment before the watchdog's own
+        // code ignores it (seen under load) would otherwise end it, and clients would stay paused.
         return try ChildProcess(executable: executable, arguments: ["cutover", "watchdog"], environment: ProcessInfo.processInfo.environment,
                                 standardInput: Array(try JSONEncoder().encode(orders)), newSession: true,
+                                blockedSignals: [SIGTERM, SIGINT, SIGHUP],
                                 standardOutput: .discard, standardError: .file(absolute(options.journalPath) + ".watchdog.log"))
     }
 

@@ -44,8 +44,10 @@ public final class ChildProcess: Sendable {
     /// empty signal mask (whatever this process ignores or blocks, such as SIGTERM while it
     /// handles it itself), and no other descriptor. `newSession`: the child leads a session of
     /// its own, so a signal to this process's group (Ctrl-C) does not reach it.
+    /// `blockedSignals` start blocked in the child (pending, not acted on), for a child that
+    /// must not die of them even before its own code has run.
     public init(executable: String, arguments: [String], environment: [String: String],
-                standardInput: [UInt8]? = nil, newSession: Bool = false,
+                standardInput: [UInt8]? = nil, newSession: Bool = false, blockedSignals: [Int32] = [],
                 standardOutput: Output = .discard, standardError: Output = .discard) throws {
         Self.reapOurOwnChildren
         var actions = posix_spawn_file_actions_t()
@@ -90,10 +92,11 @@ public final class ChildProcess: Sendable {
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none)
+        var blocked = sigset_t(), all = sigset_t()
+        sigemptyset(&blocked)
+        blockedSignals.forEach { sigaddset(&blocked, $0) }
         sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigmask(&attributes, &blocked)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | (newSession ? Int32(cspawn_setsid_flag()) : 0)))
 

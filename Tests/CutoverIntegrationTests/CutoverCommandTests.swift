@@ -1,4 +1,5 @@
 import Foundation
+import Parallelism
 import PostgresClient
 import Testing
 import TestSupport
@@ -165,6 +166,18 @@ import TestSupport
             }
             #expect(try await !CutoverFixture.readOnly(fixture.source))
         }
+    }
+
+    /// The watchdog started as the cutover starts it, and sent SIGTERM and SIGHUP at once, before
+    /// its code can have run: it lives on to read its orders (here unreadable: exit 2).
+    @Test func theWatchdogIgnoresTerminationSignalsFromItsStart() async throws {
+        let watchdog = try ChildProcess(executable: CommandLineRun.executable.path, arguments: ["cutover", "watchdog"], environment: [:],
+                                        standardInput: Array("{}".utf8), blockedSignals: [SIGTERM, SIGINT, SIGHUP],
+                                        standardError: .capture)
+        watchdog.signal(SIGTERM)
+        watchdog.signal(SIGHUP)
+        #expect(await watchdog.exited() == 2, "\(String(decoding: watchdog.captured(2), as: UTF8.self))")
+        #expect(String(decoding: watchdog.captured(2), as: UTF8.self).contains("orders on standard input cannot be read"))
     }
 
     /// The process whose standard error is `path` (a cutover's watchdog writes its own log),

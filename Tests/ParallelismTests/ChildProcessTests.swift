@@ -25,6 +25,16 @@ import Testing
         #expect(await child.exited() == 128 + SIGKILL)
     }
 
+    /// A signal sent the instant the child exists: blocked ones wait (here until it exits,
+    /// unhandled), the rest end it as usual.
+    @Test func blockedSignalsCannotEndAChildBeforeItsCodeRuns() async throws {
+        for (blocked, expected) in [([SIGTERM, SIGHUP], Int32(0)), ([], 128 + SIGTERM)] {
+            let child = try ChildProcess(executable: "/bin/sleep", arguments: ["0.3"], environment: [:], blockedSignals: blocked)
+            child.signal(SIGTERM)
+            #expect(await child.exited() == expected, "blocked: \(blocked)")
+        }
+    }
+
     /// Far more than a pipe holds, on both outputs at once: neither blocks the child.
     @Test func aChattyChildCannotBlockOnAFullPipe() async throws {
         let child = try Self.shell("head -c 3000000 /dev/zero; head -c 3000000 /dev/zero >&2")
