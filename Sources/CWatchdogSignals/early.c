@@ -9,6 +9,10 @@
 #include <string.h>
 #include "CWatchdogSignals.h"
 
+#ifndef __GLIBC__
+#error "a constructor is handed argc and argv by glibc only; read /proc/self/cmdline instead"
+#endif
+
 __attribute__((constructor)) static void ignore_termination_signals_in_the_watchdog(int argc, char **argv) {
     if (argc >= 3 && strcmp(argv[1], "cutover") == 0 && strcmp(argv[2], "watchdog") == 0) {
         signal(SIGTERM, SIG_IGN);

@@ -33,7 +33,8 @@ public enum CutoverWatchdog {
                             patienceMilliseconds: patience.components.seconds * 1000 + patience.components.attoseconds / 1_000_000_000_000_000,
                             settleAtNanoseconds: monotonicNanoseconds() + patience.components.seconds * 1_000_000_000
                                 + patience.components.attoseconds / 1_000_000_000)
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
+        // This very binary, even if a package upgrade has replaced or removed its path meanwhile.
+        let executable = "/proc/self/exe"
         // Blocked from its first instruction: a SIGTERM in the moment before the watchdog's own
         // code ignores it (seen under load) would otherwise end it, and clients would stay paused.
         return try ChildProcess(executable: executable, arguments: ["cutover", "watchdog"], environment: ProcessInfo.processInfo.environment,

@@ -138,8 +138,9 @@ final class FileObjectReader: ObjectReader {
     func read(into buffer: inout [UInt8], limit: Int) throws -> Bool {
         let (count, error) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: limit) { scratch in
             let count = Foundation.read(descriptor, scratch.baseAddress!, limit)
+            let error = errno
             if count > 0 { buffer.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[..<count])) }
-            return (count, errno)
+            return (count, error)
         }
         guard count >= 0 else { throw StoreError(.io, "cannot read \(name): \(String(cString: strerror(error)))") }
         return count > 0

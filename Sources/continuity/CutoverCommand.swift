@@ -136,7 +136,9 @@ struct CutoverWatchdogCommand: AsyncParsableCommand {
     func run() async throws {
         // A dead-man's switch outlives what stops everything else: a service manager's or a
         // container's SIGTERM to the group, a closed terminal. Only SIGKILL ends it early:
-        // SIGTERM, SIGINT and SIGHUP are ignored from before main on (CWatchdogSignals).
+        // SIGTERM, SIGINT and SIGHUP are ignored from before main on (CWatchdogSignals); again
+        // here, should it ever be started in a shape that constructor does not recognise.
+        for number in [SIGTERM, SIGINT, SIGHUP] { signal(number, SIG_IGN) }
         try await CommandRunner.run("cutover watchdog", common) { context in
             let orders = FileHandle.standardInput.readDataToEndOfFile()
             if let done = try await CutoverWatchdog.run(orders: orders, logger: context.logger) {

@@ -121,7 +121,7 @@ func decompress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
 func run(_ tool: String, _ arguments: [String]) async throws -> Data {
     let process = try ChildProcess(executable: tool, arguments: arguments,
                                    environment: ProcessInfo.processInfo.environment, standardOutput: .capture)
-    await process.exited()
+    #expect(await process.exited() == 0, "\(tool) \(arguments)")
     return process.captured(1)
 }
 

@@ -54,7 +54,7 @@ public enum TestBed {
         let script = checkoutRoot.appendingPathComponent("scripts/testbed").path
         let run = try await ProgramRun.run(script, ["restart", cluster] + (crash ? ["immediate"] : []),
                                            environment: ProcessInfo.processInfo.environment)
-        guard run.status == 0 else { throw TestBedMissing(key: "a restarted \(cluster) cluster") }
+        guard run.status == 0 else { throw TestBedMissing(key: "a restarted \(cluster) cluster (\(run.stderr))") }
     }
 
     private static func readEnvFile() -> [String: String] {
