@@ -7,10 +7,13 @@ import Synchronization
 /// phase with `CONTINUITY_CUTOVER_PHASE=pause|repoint|resume|rollback` and both nodes' host,
 /// port and dbname in its environment (plus PATH and HOME; nothing else of ours, so no
 /// password). A non-zero exit fails the phase, naming the last line it wrote to stderr.
+/// No phase runs unbounded: one still running after `phaseLimit` (the pause: at its deadline)
+/// is killed and fails, so a hung script cannot hang a cutover or its watchdog for good.
 struct CommandRouter: Router {
     let path: String
     let from: RouterNode
     let to: RouterNode
+    var phaseLimit: Duration = .seconds(60)
 
     var description: String { "command \(path)" }
 
@@ -57,17 +60,13 @@ struct CommandRouter: Router {
             throw Failure("the router command \(path) could not start for phase \(phase): \(error)",
                           fix: "check that it exists and is executable")
         }
-        let status: Int32?
-        if let deadline {
-            status = await Self.exitStatus(of: child, by: deadline)
-            // Too late: a pause that has not finished must not finish later on its own.
-            if status == nil { child.signal(SIGKILL) }
-        } else {
-            status = await child.exited()
-        }
+        let status = await Self.exitStatus(of: child, by: deadline ?? .now + phaseLimit)
         guard let status else {
+            // Too late: a phase that has not finished must not finish later on its own.
+            child.signal(SIGKILL)
             throw Failure("the router command \(path) did not finish phase \(phase) by its deadline, so it was killed",
-                          fix: "make the command's \(phase) phase faster, or allow a longer pause")
+                          fix: phase == "pause" ? "make the command's pause phase faster, or allow a longer pause"
+                              : "make the command's \(phase) phase finish within \(phaseLimit.components.seconds) s")
         }
         guard status == 0 else {
             throw Failure("the router command \(path) failed in phase \(phase) (exit \(status))\(lastLine(child))",

@@ -1,6 +1,6 @@
 import Foundation
 import OperatorErrors
-import Routing
+@testable import Routing
 import Testing
 import TestSupport
 
@@ -40,6 +40,18 @@ import TestSupport
             // Far less than the command's 120 s, with room for a loaded machine.
             #expect(ContinuousClock.now - started < .seconds(60))
             #expect(error?.problem.contains("did not finish phase pause") == true)
+        }
+    }
+
+    /// The other phases have a limit of their own (60 s; here 500 ms): a hung script fails the
+    /// phase instead of hanging the cutover, or the watchdog resuming clients, for good.
+    @Test func anyPhaseStillRunningAtItsLimitIsKilledAndFails() async throws {
+        try await ScriptDirectory.with(script: "#!/bin/sh\nexec sleep 120\n") { directory in
+            let router = CommandRouter(path: directory.script, from: from, to: to, phaseLimit: .milliseconds(500))
+            let started = ContinuousClock.now
+            let error = await #expect(throws: Failure.self) { try await router.resume() }
+            #expect(ContinuousClock.now - started < .seconds(60))
+            #expect(error?.problem.contains("did not finish phase resume") == true)
         }
     }
 
