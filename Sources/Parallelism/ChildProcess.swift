@@ -41,11 +41,11 @@ public final class ChildProcess: Sendable {
 
     /// `executable` is an absolute path; the child gets exactly `environment`, stdin from
     /// /dev/null (or `standardInput`'s bytes, then end of file), default signal handling and an
-    /// empty signal mask but for `blockedSignals` (not whatever this process ignores or blocks,
-    /// such as SIGTERM while it handles it itself), and no other descriptor. `newSession`: the child leads a session of
+    /// empty signal mask (whatever this process ignores or blocks, such as SIGTERM while it
+    /// handles it itself), and no other descriptor. `newSession`: the child leads a session of
     /// its own, so a signal to this process's group (Ctrl-C) does not reach it.
-    /// `blockedSignals` start blocked in the child (pending, not acted on), for a child that
-    /// must not die of them even before its own code has run.
+    /// `blockedSignals` start blocked in the child instead (pending, not acted on), for a child
+    /// that must not die of them even before its own code has run.
     public init(executable: String, arguments: [String], environment: [String: String],
                 standardInput: [UInt8]? = nil, newSession: Bool = false, blockedSignals: [Int32] = [],
                 standardOutput: Output = .discard, standardError: Output = .discard) throws {
