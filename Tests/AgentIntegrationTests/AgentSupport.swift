@@ -73,16 +73,22 @@ struct CurlFailed: Error, CustomStringConvertible {
 
 /// Starts the agent for stack `name` (`extra`: more of its keys), waits for /healthz, runs
 /// `body`, then stops it with SIGTERM and expects exit 0 with no process of it left.
+/// `beforeStart` gets the store's URL before the agent starts (to put snapshots there).
 func withAgent(_ name: String, source: ConnectionString, target: ConnectionString, extra: [String] = [],
-               environment: [String: String] = [:], _ body: (RunningAgent) async throws -> Void) async throws {
-    try await HeavyTests.shared.run { try await runAgent(name, source: source, target: target, extra: extra, environment: environment, body) }
+               environment: [String: String] = [:], beforeStart: (String) async throws -> Void = { _ in },
+               _ body: (RunningAgent) async throws -> Void) async throws {
+    try await HeavyTests.shared.run {
+        try await runAgent(name, source: source, target: target, extra: extra, environment: environment, beforeStart: beforeStart, body)
+    }
 }
 
 private func runAgent(_ name: String, source: ConnectionString, target: ConnectionString, extra: [String],
-                      environment: [String: String], _ body: (RunningAgent) async throws -> Void) async throws {
+                      environment: [String: String], beforeStart: (String) async throws -> Void,
+                      _ body: (RunningAgent) async throws -> Void) async throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(UUID())").path
     try FileManager.default.createDirectory(atPath: directory + "/store", withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
+    try await beforeStart("file://\(directory)/store")
     let token = UUID().uuidString
     try (token + "\n").write(toFile: directory + "/token", atomically: true, encoding: .utf8)
     let port = try freePort()

@@ -88,6 +88,31 @@ import TestSupport
         }
     }
 
+    /// Slots missed while the agent was down run once when it starts, not once each: the
+    /// store's newest snapshot is over two intervals old when it starts, so two were missed.
+    /// Then the next run is a whole interval after that one ended.
+    @Test func slotsMissedWhileDownRunOnceAtStart() async throws {
+        try await withTestDatabase(on: TestBed.active) { source in
+            try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 100) AS id") }
+            try await withAgent("missed", source: source, target: source, extra: ["schedule: \"@every 20s\"", "keep: 10"], beforeStart: { store in
+                let taken = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", store, "--stack", "missed"])
+                #expect(taken.status == 0, "\(taken.stderr)")
+                let lastRun = Date()
+                try await waitUntil("two slots to pass", timeout: .seconds(90)) { Date() >= lastRun.addingTimeInterval(41) }
+            }) { agent in
+                // At start, not at the first slot after it (20 s on).
+                try await waitUntil("the snapshot of the missed slots", timeout: .seconds(12), interval: .milliseconds(200)) {
+                    agent.snapshots("missed").count >= 2
+                }
+                let ran = Date()
+                try await waitUntil("most of an interval", timeout: .seconds(30), interval: .milliseconds(200)) {
+                    Date() >= ran.addingTimeInterval(15) || agent.snapshots("missed").count > 2
+                }
+                #expect(agent.snapshots("missed").count == 2, "\(agent.snapshots("missed"))")
+            }
+        }
+    }
+
     /// A scheduled snapshot never becomes the newest while the source is being (re)created:
     /// not while a restore into it holds its advisory lock, not while it holds no table although
     /// the store has snapshots of the stack (post-create would restore that empty one next).
