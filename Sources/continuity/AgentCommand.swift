@@ -18,9 +18,7 @@ struct AgentCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await CommandRunner.run("agent", common) { context in
-            guard let path = common.config ?? ProcessInfo.processInfo.environment["CONTINUITY_CONFIG"] else {
-                throw UsageError("missing --config", fix: "give the config file with the stacks: and agent: sections")
-            }
+            let path = try common.requiredConfigPath(fix: "give the config file with the stacks: and agent: sections")
             let config = try SidecarConfig.load(path)
             try await AgentRunner.run(config, executable: try Self.executable(), logger: context.logger)
             return .done

@@ -15,9 +15,7 @@ struct Config: AsyncParsableCommand {
 
         func run() async throws {
             try await CommandRunner.run("config check", common) { context in
-                guard let path = common.config ?? ProcessInfo.processInfo.environment["CONTINUITY_CONFIG"] else {
-                    throw UsageError("missing --config", fix: "give the config file to check")
-                }
+                let path = try common.requiredConfigPath(fix: "give the config file to check")
                 let config = try SidecarConfig.load(path)
                 // The DSNs and store URLs by the client layer's own rules (their errors name key and line).
                 let stacks = try config.stacks.map { stack in

@@ -14,11 +14,8 @@ struct Hook: AsyncParsableCommand {
 
         /// The stack section of the config file (--config or CONTINUITY_CONFIG, required here).
         func load(_ common: CommonOptions) throws -> HookStack {
-            let environment = ProcessInfo.processInfo.environment
-            guard let path = common.config ?? environment["CONTINUITY_CONFIG"] else {
-                throw UsageError("missing --config", fix: "give the config file whose stacks: section names the stack")
-            }
-            guard let name = stack ?? environment["CONTINUITY_STACK"] else { throw UsageError.missing("stack") }
+            let path = try common.requiredConfigPath(fix: "give the config file whose stacks: section names the stack")
+            guard let name = stack ?? ProcessInfo.processInfo.environment["CONTINUITY_STACK"] else { throw UsageError.missing("stack") }
             return try HookStack(try SidecarConfig.load(path).stack(name), configPath: path)
         }
     }

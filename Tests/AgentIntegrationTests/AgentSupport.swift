@@ -121,3 +121,35 @@ struct AgentExited: Error, CustomStringConvertible {
     var description: String { "the agent ended: \(stderr)" }
 }
 
+
+/// A source and a passive with the same `orders` table, and a slot (named from `slot`) that a
+/// stream has caught up with: what a cutover through the agent starts from. Afterwards the
+/// slots left on either node under that name (the reverse one too) are dropped.
+func withStreamedPair(slot prefix: String, _ body: (ConnectionString, ConnectionString, String) async throws -> Void) async throws {
+    try await withTestDatabase(on: TestBed.active) { source in
+        try await withTestDatabase(on: TestBed.passive) { target in
+            let schema = "CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL)"
+            try await withConnection(source) { try await $0.execute(schema) }
+            try await withConnection(target) { try await $0.execute(schema) }
+            let slot = uniqueName(prefix)
+            let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
+                                                         "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
+            guard prepared.status == 0 else { throw AgentExited(stderr: "the stream that prepares the slot: " + prepared.stderr) }
+            try await body(source, target, slot)
+            for server in [try TestBed.active, try TestBed.passive] {
+                _ = try? await withConnection(server) {
+                    try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
+                }
+            }
+        }
+    }
+}
+
+/// Until a stream (the agent's) is following `slot` on `source`.
+func waitForAStream(on slot: String, at source: ConnectionString) async throws {
+    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(90)) {
+        try await withConnection(source) {
+            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
+        }
+    }
+}

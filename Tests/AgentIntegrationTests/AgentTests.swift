@@ -200,43 +200,25 @@ import TestSupport
     /// `POST /cutover` runs `cutover` with the stack's router settings while the agent's own
     /// stream follows the slot; the stream then ends as promoted and is not started again.
     @Test func aCutoverOverHTTPPromotesThePassiveAndTheStreamStops() async throws {
-        try await withTestDatabase(on: TestBed.active) { source in
-            try await withTestDatabase(on: TestBed.passive) { target in
-                let schema = "CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL)"
-                try await withConnection(source) { try await $0.execute(schema) }
-                try await withConnection(target) { try await $0.execute(schema) }
-                let slot = uniqueName("agent_cut")
-                let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
-                                                             "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
-                #expect(prepared.status == 0, "\(prepared.stderr)")
-                let journal = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(slot).journal").path
-                defer { try? FileManager.default.removeItem(atPath: journal) }
-                try await withAgent("cut", source: source, target: target,
-                                    extra: ["stream: on", "slot: \(slot)", "router: none", "max_pause: 10s", "max_lag: 30s"],
-                                    environment: ["CONTINUITY_JOURNAL": journal]) { agent in
-                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(90)) {
-                        try await withConnection(source) {
-                            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
-                        }
-                    }
-                    try await withConnection(source) { try await $0.execute("INSERT INTO orders (client) SELECT 1 FROM generate_series(1, 200)") }
-                    let cutover = try await agent.request("POST", "/v1/stacks/cut/cutover", body: "{}")
-                    #expect(cutover.status == 200, "\(cutover.body)\n\(agent.process.stderrSoFar)")
-                    #expect(cutover.json?["ending"] as? String == "done")
-                    #expect(try await withConnection(target) { try await $0.query("SELECT count(*) FROM orders").scalar(Int.self) } == 200)
-                    try await waitUntil("the stream to end as promoted", timeout: .seconds(30), interval: .milliseconds(200)) {
-                        agent.process.stderrSoFar.contains("its passive was promoted by a cutover; not restarting it")
-                    }
-                    #expect((try await agent.metric("continuity_cutover_last_pause_seconds", stack: "cut") ?? 0) > 0)
-                    // No stream runs any more: its lag figures are not current.
-                    try await waitUntil("continuity_stream_up to fall to 0", timeout: .seconds(30), interval: .milliseconds(500)) {
-                        try await agent.metric("continuity_stream_up", stack: "cut") == 0
-                    }
+        try await withStreamedPair(slot: "agent_cut") { source, target, slot in
+            let journal = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(slot).journal").path
+            defer { try? FileManager.default.removeItem(atPath: journal) }
+            try await withAgent("cut", source: source, target: target,
+                                extra: ["stream: on", "slot: \(slot)", "router: none", "max_pause: 10s", "max_lag: 30s"],
+                                environment: ["CONTINUITY_JOURNAL": journal]) { agent in
+                try await waitForAStream(on: slot, at: source)
+                try await withConnection(source) { try await $0.execute("INSERT INTO orders (client) SELECT 1 FROM generate_series(1, 200)") }
+                let cutover = try await agent.request("POST", "/v1/stacks/cut/cutover", body: "{}")
+                #expect(cutover.status == 200, "\(cutover.body)\n\(agent.process.stderrSoFar)")
+                #expect(cutover.json?["ending"] as? String == "done")
+                #expect(try await withConnection(target) { try await $0.query("SELECT count(*) FROM orders").scalar(Int.self) } == 200)
+                try await waitUntil("the stream to end as promoted", timeout: .seconds(30), interval: .milliseconds(200)) {
+                    agent.process.stderrSoFar.contains("its passive was promoted by a cutover; not restarting it")
                 }
-                for server in [try TestBed.active, try TestBed.passive] {
-                    _ = try? await withConnection(server) {
-                        try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
-                    }
+                #expect((try await agent.metric("continuity_cutover_last_pause_seconds", stack: "cut") ?? 0) > 0)
+                // No stream runs any more: its lag figures are not current.
+                try await waitUntil("continuity_stream_up to fall to 0", timeout: .seconds(30), interval: .milliseconds(500)) {
+                    try await agent.metric("continuity_stream_up", stack: "cut") == 0
                 }
             }
         }
@@ -247,58 +229,40 @@ import TestSupport
     /// SIGTERM while a cutover's pause is under way: the agent lets the cutover finish (killed,
     /// it would leave clients paused until its watchdog rolls back), then stops the rest.
     @Test func sigtermDuringACutoverLetsItFinish() async throws {
-        try await withTestDatabase(on: TestBed.active) { source in
-            try await withTestDatabase(on: TestBed.passive) { target in
-                let schema = "CREATE TABLE orders (id bigserial PRIMARY KEY, client int NOT NULL)"
-                try await withConnection(source) { try await $0.execute(schema) }
-                try await withConnection(target) { try await $0.execute(schema) }
-                let slot = uniqueName("agent_stop_cut")
-                let prepared = try await CommandLineRun.run(["stream", "--source", source.conninfo, "--target", target.conninfo,
-                                                             "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
-                #expect(prepared.status == 0, "\(prepared.stderr)")
-                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(slot)").path
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: directory) }
-                // The router's pause says it began, then holds until the test lets it go (within max_pause).
-                let router = directory + "/router"
-                try """
-                    #!/bin/sh
-                    [ "$CONTINUITY_CUTOVER_PHASE" = pause ] || exit 0
-                    touch \(directory)/paused
-                    i=0; while [ ! -e \(directory)/go ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
-                    """.write(toFile: router, atomically: true, encoding: .utf8)
-                chmod(router, 0o755)
-                try await withAgent("halt", source: source, target: target,
-                                    extra: ["stream: on", "slot: \(slot)", "router: command:\(router)", "max_pause: 20s", "max_lag: 30s"],
-                                    environment: ["CONTINUITY_JOURNAL": directory + "/journal"]) { agent in
-                    try await waitUntil("the agent's stream to follow the slot", timeout: .seconds(90)) {
-                        try await withConnection(source) {
-                            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1 AND active", [slot]).scalar(Int.self) == 1
+        try await withStreamedPair(slot: "agent_stop_cut") { source, target, slot in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(slot)").path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            // The router's pause says it began, then holds until the test lets it go (within max_pause).
+            let router = directory + "/router"
+            try """
+                #!/bin/sh
+                [ "$CONTINUITY_CUTOVER_PHASE" = pause ] || exit 0
+                touch \(directory)/paused
+                i=0; while [ ! -e \(directory)/go ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done
+                """.write(toFile: router, atomically: true, encoding: .utf8)
+            chmod(router, 0o755)
+            try await withAgent("halt", source: source, target: target,
+                                extra: ["stream: on", "slot: \(slot)", "router: command:\(router)", "max_pause: 20s", "max_lag: 30s"],
+                                environment: ["CONTINUITY_JOURNAL": directory + "/journal"]) { agent in
+                try await waitForAStream(on: slot, at: source)
+                async let cutover = agent.request("POST", "/v1/stacks/halt/cutover", body: "{}")
+                try await waitUntil("the cutover's pause to begin", timeout: .seconds(60)) {
+                    FileManager.default.fileExists(atPath: directory + "/paused")
+                }
+                agent.process.signal(SIGTERM)
+                // The agent has taken the signal: it says it waits, or (killed) the cutover is gone.
+                try await waitUntil("the agent to act on SIGTERM", timeout: .seconds(30)) {
+                    agent.process.stderrSoFar.contains("waiting for the cutover")
+                        || !agent.processes().contains { pid in
+                            String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
+                                .split(separator: "\0").contains("cutover")
                         }
-                    }
-                    async let cutover = agent.request("POST", "/v1/stacks/halt/cutover", body: "{}")
-                    try await waitUntil("the cutover's pause to begin", timeout: .seconds(60)) {
-                        FileManager.default.fileExists(atPath: directory + "/paused")
-                    }
-                    agent.process.signal(SIGTERM)
-                    // The agent has taken the signal: it says it waits, or (killed) the cutover is gone.
-                    try await waitUntil("the agent to act on SIGTERM", timeout: .seconds(30)) {
-                        agent.process.stderrSoFar.contains("waiting for the cutover")
-                            || !agent.processes().contains { pid in
-                                String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
-                                    .split(separator: "\0").contains("cutover")
-                            }
-                    }
-                    FileManager.default.createFile(atPath: directory + "/go", contents: nil)
-                    let answer = try await cutover
-                    #expect(answer.status == 200, "\(answer.body)\n\(agent.process.stderrSoFar)")
-                    #expect(answer.json?["ending"] as? String == "done")
                 }
-                for server in [try TestBed.active, try TestBed.passive] {
-                    _ = try? await withConnection(server) {
-                        try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
-                    }
-                }
+                FileManager.default.createFile(atPath: directory + "/go", contents: nil)
+                let answer = try await cutover
+                #expect(answer.status == 200, "\(answer.body)\n\(agent.process.stderrSoFar)")
+                #expect(answer.json?["ending"] as? String == "done")
             }
         }
     }

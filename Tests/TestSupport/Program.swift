@@ -1,4 +1,3 @@
-import Foundation
 import Parallelism
 
 /// What a program run to its end said: posix_spawn and waitpid (`ChildProcess`), not
@@ -23,6 +22,7 @@ public struct ProgramRun: Sendable {
 /// Runs CPU-heavy test work (generating random cases) on a thread of its own and awaits it:
 /// the cooperative pool has as many threads as cores (two here), and seconds of debug-build
 /// CPU on them stall the in-process streams of every test running meanwhile.
+/// Parallelism's `Blocking.run`, for work that cannot fail.
 public func offThePool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
-    await withCheckedContinuation { continuation in Thread { continuation.resume(returning: work()) }.start() }
+    try! await Blocking.run(work)  // `work` does not throw
 }
