@@ -57,11 +57,7 @@ struct RunningAgent {
 
     /// Every process whose command line names this agent's config file: the agent and its children.
     func processes() -> [Int32] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap(Int32.init).filter { pid in
-            guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
-            return String(decoding: data, as: UTF8.self).contains(config)
-        }
+        ProcessTable.pids.filter { pid in ProcessTable.arguments(of: pid)?.contains { $0.contains(config) } == true }
     }
 }
 

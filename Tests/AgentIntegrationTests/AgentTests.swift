@@ -254,10 +254,7 @@ import TestSupport
                 // The agent has taken the signal: it says it waits, or (killed) the cutover is gone.
                 try await waitUntil("the agent to act on SIGTERM", timeout: .seconds(30)) {
                     agent.process.stderrSoFar.contains("waiting for the cutover")
-                        || !agent.processes().contains { pid in
-                            String(decoding: FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data(), as: UTF8.self)
-                                .split(separator: "\0").contains("cutover")
-                        }
+                        || !agent.processes().contains { ProcessTable.arguments(of: $0)?.contains("cutover") == true }
                 }
                 FileManager.default.createFile(atPath: directory + "/go", contents: nil)
                 let answer = try await cutover

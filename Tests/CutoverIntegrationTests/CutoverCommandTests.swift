@@ -183,8 +183,7 @@ import TestSupport
     /// The process whose standard error is `path` (a cutover's watchdog writes its own log),
     /// from /proc: it reads every process's descriptor, so call it off the cooperative pool.
     static func process(writingStandardErrorTo path: String) -> pid_t? {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.lazy.compactMap { pid_t($0) }.first { pid in
+        ProcessTable.pids.first { pid in
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/2")) == path
         }
     }

@@ -12,11 +12,9 @@ import TestSupport
     /// The command line of every running pg_dump whose arguments mention `database`, with its
     /// environment.
     static func pgDumps(of database: String) -> [(arguments: [String], environment: [String: String])] {
-        let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return processes.filter { $0.allSatisfy(\.isNumber) }.compactMap { pid in
-            guard let raw = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return nil }
-            let arguments = raw.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-            guard arguments.first?.hasSuffix("pg_dump") == true, arguments.contains(where: { $0.contains(database) }) else { return nil }
+        ProcessTable.pids.compactMap { pid in
+            guard let arguments = ProcessTable.arguments(of: pid),
+                  arguments.first?.hasSuffix("pg_dump") == true, arguments.contains(where: { $0.contains(database) }) else { return nil }
             let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") ?? Data()
             let pairs = environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.compactMap { pair -> (String, String)? in
                 guard let equals = pair.firstIndex(of: "=") else { return nil }

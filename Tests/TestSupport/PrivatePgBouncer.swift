@@ -116,15 +116,9 @@ public final class PrivatePgBouncer: Sendable {
     /// Live processes (not zombies) whose command line holds `argument`, from /proc: it reads
     /// every process's command line, so call it off the cooperative pool.
     private static func processes(runningWith argument: String) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry -> pid_t? in
-            guard let pid = pid_t(entry),
-                  let commandLine = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline"),
-                  !commandLine.isEmpty,
-                  commandLine.split(separator: 0).contains(where: { String(decoding: $0, as: UTF8.self) == argument }),
-                  String(decoding: commandLine.split(separator: 0).first ?? [], as: UTF8.self).hasSuffix("pgbouncer")
-            else { return nil }
-            return pid
+        ProcessTable.pids.filter { pid in
+            guard let arguments = ProcessTable.arguments(of: pid) else { return false }
+            return arguments.first?.hasSuffix("pgbouncer") == true && arguments.contains(argument)
         }
     }
 
