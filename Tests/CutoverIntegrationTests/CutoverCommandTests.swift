@@ -394,11 +394,12 @@ import TestSupport
                 defer { try? FileManager.default.removeItem(atPath: directory.path + "/hold") }
                 let arguments = ["cutover", "--json", "--source", fixture.source.conninfo, "--target", fixture.target.conninfo,
                                  "--slot", fixture.slot, "--router", "command:" + directory.script, "--journal", fixture.journal,
-                                 "--max-pause", "2s"]
+                                 "--max-pause", "5s"]
                 let cutover = try RunningCommand(arguments)
                 defer { cutover.signal(SIGKILL) }  // whatever happens to the test
                 try await waitUntil("the cutover to wait in the router's repoint", timeout: .seconds(60)) {
-                    FileManager.default.fileExists(atPath: directory.path + "/held")
+                    try cutover.requireRunning()
+                    return FileManager.default.fileExists(atPath: directory.path + "/held")
                 }
                 cutover.signal(SIGKILL)
                 try FileManager.default.removeItem(atPath: directory.path + "/hold")

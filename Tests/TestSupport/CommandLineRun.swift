@@ -57,6 +57,12 @@ public final class RunningCommand: Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// Throws, with what the command said, once it has ended: for a wait on something it
+    /// should reach while running, which would otherwise wait out its whole deadline.
+    public func requireRunning() throws {
+        guard isRunning else { throw CommandEnded(stderr: stderrSoFar) }
+    }
+
     /// What the command has written to stderr so far (its log).
     public var stderrSoFar: String {
         (try? String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8)) ?? ""
@@ -72,4 +78,9 @@ public final class RunningCommand: Sendable {
                               stderr: try String(contentsOf: directory.appendingPathComponent("stderr"), encoding: .utf8),
                               elapsed: ContinuousClock.now - started)
     }
+}
+
+public struct CommandEnded: Error, CustomStringConvertible {
+    public let stderr: String
+    public var description: String { "the command ended early: \(stderr)" }
 }
