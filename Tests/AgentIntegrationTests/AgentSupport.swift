@@ -1,6 +1,7 @@
 import Foundation
 import Parallelism
 import PostgresClient
+import Testing
 import TestSupport
 
 /// A running `continuity agent` on a free port, with a config of one stack in a fresh
@@ -110,6 +111,23 @@ private func runAgent(_ name: String, source: ConnectionString, target: Connecti
     guard run.status == 0 else { throw AgentExited(stderr: "exit \(run.status): " + run.stderr) }
     let left = agent.processes()
     guard left.isEmpty else { throw AgentExited(stderr: "processes left: \(left)\n" + run.stderr) }
+}
+
+/// Moves every manifest in a `file://` store `seconds` into the past, as if its snapshots had
+/// been taken then: the schedule reads its last run from the newest manifest.
+func backdateManifests(in store: String, by seconds: TimeInterval) throws {
+    let root = String(store.dropFirst("file://".count))
+    let manifests = (FileManager.default.subpaths(atPath: root) ?? []).filter { $0.hasSuffix("/manifest.json") }
+    #expect(!manifests.isEmpty, "no manifest under \(root)")
+    let iso = ISO8601DateFormatter()
+    for path in manifests.map({ "\(root)/\($0)" }) {
+        var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+        for key in ["started_at", "finished_at"] {
+            let date = try #require((manifest[key] as? String).flatMap(iso.date(from:)), "\(key) in \(path)")
+            manifest[key] = iso.string(from: date.addingTimeInterval(-seconds))
+        }
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: path))
+    }
 }
 
 struct AgentExited: Error, CustomStringConvertible {

@@ -89,23 +89,24 @@ import TestSupport
     }
 
     /// Slots missed while the agent was down run once when it starts, not once each: the
-    /// store's newest snapshot is over two intervals old when it starts, so two were missed.
-    /// Then the next run is a whole interval after that one ended.
+    /// store's newest snapshot finished three intervals before the agent starts, so two slots
+    /// were missed. Then the next run is a whole interval after that one ended.
     @Test func slotsMissedWhileDownRunOnceAtStart() async throws {
         try await withTestDatabase(on: TestBed.active) { source in
             try await withConnection(source) { try await $0.execute("CREATE TABLE t AS SELECT generate_series(1, 100) AS id") }
-            try await withAgent("missed", source: source, target: source, extra: ["schedule: \"@every 20s\"", "keep: 10"], beforeStart: { store in
+            // A 60 s interval: the first slot after the start is a minute away, far beyond any
+            // start-up delay of a loaded machine, so a snapshot within 45 s was run at start.
+            try await withAgent("missed", source: source, target: source, extra: ["schedule: \"@every 60s\"", "keep: 10"], beforeStart: { store in
                 let taken = try await CommandLineRun.run(["snapshot", "--source", source.conninfo, "--store", store, "--stack", "missed"])
                 #expect(taken.status == 0, "\(taken.stderr)")
-                let lastRun = Date()
-                try await waitUntil("two slots to pass", timeout: .seconds(90)) { Date() >= lastRun.addingTimeInterval(41) }
+                try backdateManifests(in: store, by: 180)
             }) { agent in
-                // At start, not at the first slot after it (20 s on).
-                try await waitUntil("the snapshot of the missed slots", timeout: .seconds(12), interval: .milliseconds(200)) {
+                try await waitUntil("the snapshot of the missed slots", timeout: .seconds(45), interval: .milliseconds(200)) {
                     agent.snapshots("missed").count >= 2
                 }
+                // Once each would run the second missed slot straight after the first.
                 let ran = Date()
-                try await waitUntil("most of an interval", timeout: .seconds(30), interval: .milliseconds(200)) {
+                try await waitUntil("a quarter of an interval", timeout: .seconds(30), interval: .milliseconds(200)) {
                     Date() >= ran.addingTimeInterval(15) || agent.snapshots("missed").count > 2
                 }
                 #expect(agent.snapshots("missed").count == 2, "\(agent.snapshots("missed"))")
