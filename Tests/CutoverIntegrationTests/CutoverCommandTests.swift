@@ -283,8 +283,9 @@ import TestSupport
                 let cutover = try RunningCommand(fixture.cutoverArguments(["--max-pause", "2s", "--max-lag", "60s"]))
                 defer { cutover.signal(SIGKILL) }
                 // Before the fix the cutover waited here until the lock went (the watchdog let
-                // clients through meanwhile); 15 s is far past --max-pause and its + 1 s.
-                try await waitUntil("the cutover to end by itself", timeout: .seconds(15)) { !cutover.isRunning }
+                // clients through meanwhile), and the lock is held until the test ends: any deadline
+                // tells the two apart, and 60 s leaves a loaded machine room to start the cutover.
+                try await waitUntil("the cutover to end by itself", timeout: .seconds(60)) { !cutover.isRunning }
                 let run = try await cutover.finished()
                 try await holder.execute("ROLLBACK")
                 #expect(run.status == 1, "\(run.stderr)")

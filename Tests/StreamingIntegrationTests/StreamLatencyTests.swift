@@ -76,7 +76,7 @@ import TestSupport
                 return sentSeenAt != nil
             }
             return try await withConnection(target) { passive in
-                try await waitUntil("the commit on the passive and reported flushed", timeout: .seconds(10)) {
+                try await waitUntil("the commit on the passive and reported flushed", timeout: .seconds(60)) {
                     let reported = try await sql.query(
                         "SELECT confirmed_flush_lsn > $1::pg_lsn FROM pg_replication_slots WHERE slot_name = $2",
                         [before, slot]).scalar(Bool.self)
