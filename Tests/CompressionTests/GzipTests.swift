@@ -7,16 +7,16 @@ import Testing
     /// Text like COPY output: repetitive structure, varying values.
     static let sample: [UInt8] = Array((1...40_000).map { "\($0)\tcustomer \($0 % 977)\t\($0 * 7919 % 10007)\n" }.joined().utf8)
 
-    @Test func roundTripsInArbitraryChunks() throws {
-        let compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 1000)
+    @Test func roundTripsInArbitraryChunks() async throws {
+        let compressed = try await compress(Self.sample, codec: .gzip(level: 1), chunk: 1000)
         #expect(compressed.count < Self.sample.count / 2)
         for chunk in [1, 7, 4096, 1 << 20] {
-            #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: chunk) == Self.sample)
+            #expect(try await decompress(compressed, codec: .gzip(level: 1), chunk: chunk) == Self.sample)
         }
     }
 
     @Test func zcatReadsWhatWeWrite() async throws {
-        let compressed = try compress(Self.sample, codec: .gzip(level: 6), chunk: 65536)
+        let compressed = try await compress(Self.sample, codec: .gzip(level: 6), chunk: 65536)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.gz")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(compressed).write(to: file)
@@ -28,60 +28,60 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(Self.sample).write(to: file)
         let compressed = try await run("/bin/sh", ["-c", "gzip -c '\(file.path)'"])
-        #expect(try decompress(Array(compressed), codec: .gzip(level: 1), chunk: 3000) == Self.sample)
+        #expect(try await decompress(Array(compressed), codec: .gzip(level: 1), chunk: 3000) == Self.sample)
     }
 
     /// Over 1 MiB of input becomes several gzip members; zlib and zcat read them as one stream,
     /// and streams that other tools wrote as several members read back too.
     @Test func multipleMembersReadAsOneStream() async throws {
         let large = Array(Self.sample.prefix(1 << 20)) + Self.sample + Self.sample  // > 3 MiB: four members
-        let compressed = try compress(large, codec: .gzip(level: 1), chunk: 100_000)
+        let compressed = try await compress(large, codec: .gzip(level: 1), chunk: 100_000)
         let members = zip(compressed, compressed.dropFirst()).enumerated().filter { $0.element == (0x1f, 0x8b) }.count
         #expect(members >= 4)
-        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 4097) == large)
+        #expect(try await decompress(compressed, codec: .gzip(level: 1), chunk: 4097) == large)
 
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(Self.sample).write(to: file)
         let twice = try await run("/bin/sh", ["-c", "gzip -c '\(file.path)'; gzip -c '\(file.path)'"])
-        #expect(try decompress(Array(twice), codec: .gzip(level: 1), chunk: 5000) == Self.sample + Self.sample)
+        #expect(try await decompress(Array(twice), codec: .gzip(level: 1), chunk: 5000) == Self.sample + Self.sample)
     }
 
-    @Test func anEmptyStreamRoundTrips() throws {
-        let compressed = try compress([], codec: .gzip(level: 1), chunk: 10)
+    @Test func anEmptyStreamRoundTrips() async throws {
+        let compressed = try await compress([], codec: .gzip(level: 1), chunk: 10)
         #expect(!compressed.isEmpty)  // header and trailer
-        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 10) == [])
+        #expect(try await decompress(compressed, codec: .gzip(level: 1), chunk: 10) == [])
     }
 
-    @Test func aTruncatedStreamIsAnError() throws {
-        let compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
-        #expect(throws: CompressionError.self) {
-            try decompress(Array(compressed.dropLast(9)), codec: .gzip(level: 1), chunk: 4096)
+    @Test func aTruncatedStreamIsAnError() async throws {
+        let compressed = try await compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
+        await #expect(throws: CompressionError.self) {
+            try await decompress(Array(compressed.dropLast(9)), codec: .gzip(level: 1), chunk: 4096)
         }
     }
 
-    @Test func aFlippedByteIsAnError() throws {
-        var compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
+    @Test func aFlippedByteIsAnError() async throws {
+        var compressed = try await compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
         compressed[compressed.count / 2] ^= 0x5A
-        #expect(throws: CompressionError.self) {
-            try decompress(compressed, codec: .gzip(level: 1), chunk: 4096)
+        await #expect(throws: CompressionError.self) {
+            try await decompress(compressed, codec: .gzip(level: 1), chunk: 4096)
         }
     }
 
-    @Test func trailingGarbageIsAnError() throws {
-        let compressed = try compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
-        #expect(throws: CompressionError.self) {
-            try decompress(compressed + [1, 2, 3], codec: .gzip(level: 1), chunk: 4096)
+    @Test func trailingGarbageIsAnError() async throws {
+        let compressed = try await compress(Self.sample, codec: .gzip(level: 1), chunk: 65536)
+        await #expect(throws: CompressionError.self) {
+            try await decompress(compressed + [1, 2, 3], codec: .gzip(level: 1), chunk: 4096)
         }
     }
 
-    @Test func noneIsThePlainBytes() throws {
-        #expect(try compress(Self.sample, codec: .none, chunk: 999) == Self.sample)
+    @Test func noneIsThePlainBytes() async throws {
+        #expect(try await compress(Self.sample, codec: .none, chunk: 999) == Self.sample)
     }
 }
 
 @Suite struct CodecParsingTests {
-    @Test func parsesNamesAndLevels() throws {
+    @Test func parsesNamesAndLevels() async throws {
         #expect(try Codec(parsing: "gzip") == .gzip(level: Codec.defaultGzipLevel))
         #expect(try Codec(parsing: "gzip:9") == .gzip(level: 9))
         #expect(try Codec(parsing: "GZIP:3") == .gzip(level: 3))
@@ -97,7 +97,17 @@ import Testing
     }
 }
 
-func compress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
+/// On a thread of its own: in a debug build, feeding a few MB through a codec in small chunks
+/// takes seconds of CPU, which would stop the two-thread cooperative pool other tests share.
+func compress(_ input: [UInt8], codec: Codec, chunk: Int) async throws -> [UInt8] {
+    try await Blocking.run { try compressed(input, codec: codec, chunk: chunk) }
+}
+
+func decompress(_ input: [UInt8], codec: Codec, chunk: Int) async throws -> [UInt8] {
+    try await Blocking.run { try decompressed(input, codec: codec, chunk: chunk) }
+}
+
+private func compressed(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
     let compressor = try codec.makeCompressor()
     var output: [UInt8] = []
     for start in stride(from: 0, to: input.count, by: chunk) {
@@ -107,7 +117,7 @@ func compress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
     return output
 }
 
-func decompress(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
+private func decompressed(_ input: [UInt8], codec: Codec, chunk: Int) throws -> [UInt8] {
     let decompressor = try codec.makeDecompressor()
     var output: [UInt8] = []
     for start in stride(from: 0, to: input.count, by: chunk) {
@@ -126,9 +136,9 @@ func run(_ tool: String, _ arguments: [String]) async throws -> Data {
 }
 
 @Suite struct GzipMemberTests {
-    @Test func everyMemberSaysHowLongItIs() throws {
+    @Test func everyMemberSaysHowLongItIs() async throws {
         let input = [UInt8](repeating: 7, count: GzipCompressor.blockSize + 100)  // cheap to build: tests share two threads
-        let compressed = try compress(input, codec: .gzip(level: 1), chunk: 70_000)
+        let compressed = try await compress(input, codec: .gzip(level: 1), chunk: 70_000)
         var offset = 0, members = 0
         while offset < compressed.count {
             let probe = compressed.withUnsafeBytes { GzipMember.probe(UnsafeRawBufferPointer(rebasing: $0[offset...])) }
@@ -148,23 +158,23 @@ func run(_ tool: String, _ arguments: [String]) async throws -> Data {
         try Data(large).write(to: file)
         let compressed = Array(try await run("/bin/sh", ["-c", "gzip -1 -c '\(file.path)'"]))
         #expect(compressed.withUnsafeBytes { GzipMember.probe($0) } == .foreign)
-        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 8192) == large)
+        #expect(try await decompress(compressed, codec: .gzip(level: 1), chunk: 8192) == large)
     }
 
     /// Ours, then another tool's: zlib takes over at the member boundary.
     @Test func oursThenForeignMembersReadAsOneStream() async throws {
-        let ours = try compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
+        let ours = try await compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).txt")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(GzipTests.sample).write(to: file)
         let foreign = Array(try await run("/bin/sh", ["-c", "gzip -c '\(file.path)'"]))
-        #expect(try decompress(ours + foreign, codec: .gzip(level: 1), chunk: 3000) == GzipTests.sample + GzipTests.sample)
+        #expect(try await decompress(ours + foreign, codec: .gzip(level: 1), chunk: 3000) == GzipTests.sample + GzipTests.sample)
     }
 
-    @Test func aDamagedLengthIsAnError() throws {
-        var compressed = try compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
+    @Test func aDamagedLengthIsAnError() async throws {
+        var compressed = try await compress(GzipTests.sample, codec: .gzip(level: 1), chunk: 65536)
         compressed[16] ^= 0x01  // the length's lowest byte
-        #expect(throws: CompressionError.self) { try decompress(compressed, codec: .gzip(level: 1), chunk: 4096) }
+        await #expect(throws: CompressionError.self) { try await decompress(compressed, codec: .gzip(level: 1), chunk: 4096) }
     }
 }
 
@@ -174,9 +184,9 @@ func run(_ tool: String, _ arguments: [String]) async throws -> Data {
     @Test func redundantBlocksGoThroughZlibAndReadBack() async throws {
         let padded = Array((1...40_000).map { "\($0)\t1\t0\t" + String(repeating: " ", count: 84) + "\n" }.joined().utf8)
         let input = padded + GzipTests.sample
-        let compressed = try compress(input, codec: .gzip(level: 1), chunk: 1 << 16)
+        let compressed = try await compress(input, codec: .gzip(level: 1), chunk: 1 << 16)
         #expect(compressed.count * 8 < padded.count)
-        #expect(try decompress(compressed, codec: .gzip(level: 1), chunk: 5000) == input)
+        #expect(try await decompress(compressed, codec: .gzip(level: 1), chunk: 5000) == input)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-\(UUID()).copy.gz")
         defer { try? FileManager.default.removeItem(at: file) }
         try Data(compressed).write(to: file)
