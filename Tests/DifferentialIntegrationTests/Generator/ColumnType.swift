@@ -1,3 +1,5 @@
+import TestSupport
+
 /// A column type the generator can use: how to declare it, whether it can be in a key, and
 /// how to write a value of it as a typed SQL literal.
 struct ColumnType: Sendable {

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// How big a case is.
 struct CaseSize: Sendable, Equatable {
     let name: String

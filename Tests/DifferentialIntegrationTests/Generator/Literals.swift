@@ -1,3 +1,5 @@
+import TestSupport
+
 /// SQL literals for generated values, and the hazardous values themselves.
 enum Literal {
     /// A standard-conforming string literal: only the quote needs doubling.

@@ -1,3 +1,5 @@
+import TestSupport
+
 /// One generated table: its columns, how its rows are identified, and the DDL that makes it.
 struct Table: Sendable {
     enum Shape: String, Sendable {

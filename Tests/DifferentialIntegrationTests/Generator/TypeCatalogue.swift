@@ -1,3 +1,5 @@
+import TestSupport
+
 /// The types random schemas are built from. Types a table defines for itself (enum,
 /// composite, domain, range) are named after the table, so a table can be dropped from a case
 /// with everything it needs.

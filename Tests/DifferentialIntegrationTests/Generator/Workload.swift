@@ -1,3 +1,5 @@
+import TestSupport
+
 /// One statement of the workload, with the tables it touches (a shrunk case drops the
 /// statements of the tables it leaves out).
 struct Statement: Sendable, Equatable {
