@@ -119,7 +119,10 @@ import TestSupport
                 #expect(try await CutoverFixture.readOnly(fixture.source), "\(context())")
                 let onOld = try await CutoverFixture.orderIDs(fixture.source)
                 #expect(onOld.subtracting(onActive).isEmpty, "on the old active only: \(onOld.subtracting(onActive).sorted().prefix(5))\n\(context())")
-                if let stream { #expect(try await stream.finished().status == 0, "\(context())") }
+                if let stream {
+                    try await waitUntil("the stream to stop, the passive promoted", timeout: .seconds(60)) { !stream.isRunning }
+                    #expect(try await stream.finished().status == 0, "\(context())")
+                }
             } else {
                 // Rolled back: the stream goes on from where it was and loses nothing either.
                 if let stream {
