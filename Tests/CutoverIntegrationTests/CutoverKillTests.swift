@@ -33,7 +33,7 @@ import TestSupport
             var random = SplitMix64(seed: seed)
             self.seed = seed
             after = random.pick(CutoverKillTests.states)
-            delay = after.isEmpty ? random.int(0...3000) : random.int(0...300)
+            delay = after.isEmpty ? random.int(0...3000) : random.int(0...60)
             streamRuns = random.chance(70)
             stall = streamRuns && random.chance(40) ? random.int(200...3500) : 0
             reverse = random.chance(30)
