@@ -105,9 +105,30 @@ struct CutoverSettlement: Codable, Sendable {
                                                           reason: "rolled forward by \(who) from \(from)"), passive: await passiveSession())
                 }
             }
+            await dropForwardSlot(slot, source: source, step: step)
+        }
+        // A cutover killed between journalling `resumed` and dropping its forward slot.
+        if recovery == .nothing, last?.state == .resumed {
+            await dropForwardSlot(slot, source: source, step: step)
         }
         await passive?.close()
         let name = switch recovery { case .nothing: "nothing"; case .rollBack: "roll back"; case .rollForward: "roll forward" }
         return CutoverSettlement(found: last, recovery: name, done: done, problems: problems)
+    }
+
+    /// Once clients write to the new active, the forward slot is of no more use and would hold
+    /// the old active's WAL for ever: dropped as the cutover itself drops it at its end. Looked
+    /// for first, so a journal already settled reads "nothing" with nothing done; an old active
+    /// that does not answer is left alone (a rolled-forward stack's old node is often gone for
+    /// good, and the fence step has said so already when it is not).
+    private static func dropForwardSlot(_ slot: String, source: ConnectionString,
+                                        step: (String, () async throws -> Void) async -> Bool) async {
+        let exists = try? await Connection.with(source.overridingReadOnlyFence()) {
+            try await !$0.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.isEmpty
+        }
+        guard exists == true else { return }
+        _ = await step("dropped the forward slot \(slot) on the old active") {
+            try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.dropForwardSlot(slot, on: $0) }
+        }
     }
 }

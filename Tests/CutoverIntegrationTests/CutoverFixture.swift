@@ -147,6 +147,10 @@ final class ClientLoad: Sendable {
         self.tasks = tasks
     }
 
+    /// A test that throws before `stop()` must not leave its clients looping on a PgBouncer
+    /// that is gone (each refused connect is immediate): they end at their next turn.
+    deinit { shared.state.withLock { $0.stop = true } }
+
     /// Stops the clients; returns what they saw.
     func stop() async -> (acknowledged: Set<Int64>, errors: [String]) {
         shared.state.withLock { $0.stop = true }

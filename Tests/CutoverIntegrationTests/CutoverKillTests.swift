@@ -118,6 +118,11 @@ import TestSupport
                 // Never two writable nodes; nothing committed on the old active left behind.
                 #expect(try await CutoverFixture.readOnly(fixture.source), "\(context())")
                 let onOld = try await CutoverFixture.orderIDs(fixture.source)
+                // The forward slot would hold the old active's WAL for ever.
+                let slots = try await withConnection(fixture.source) {
+                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [fixture.slot]).scalar(Int.self)
+                }
+                #expect(slots == 0, "the forward slot is left on the old active\n\(context())")
                 #expect(onOld.subtracting(onActive).isEmpty, "on the old active only: \(onOld.subtracting(onActive).sorted().prefix(5))\n\(context())")
                 if let stream {
                     try await waitUntil("the stream to stop, the passive promoted", timeout: .seconds(60)) { !stream.isRunning }
@@ -127,6 +132,7 @@ import TestSupport
                 // Rolled back: the stream goes on from where it was and loses nothing either.
                 if let stream {
                     stream.signal(SIGTERM)
+                    try await waitUntil("the stream to stop on SIGTERM", timeout: .seconds(60)) { !stream.isRunning }
                     #expect(try await stream.finished().status == 0, "\(context())")
                 }
                 let caughtUp = try await CommandLineRun.run(["stream", "--source", fixture.source.conninfo, "--target", fixture.target.conninfo,
@@ -134,7 +140,7 @@ import TestSupport
                 #expect(caughtUp.status == 0, "\(caughtUp.stderr)\n\(context())")
                 #expect(try await CutoverFixture.orderIDs(fixture.target) == onActive, "\(context())")
             }
-            print("cutover kill test: seed \(seed), \(killed.status == 0 ? "ended by itself" : "killed"), \(journalled) journalled last, "
+            print("cutover kill test: seed \(seed), \(killed.status == 128 + SIGKILL ? "killed" : "ended by itself (exit \(killed.status))"), \(journalled) journalled last, "
                   + "settled \(forward ? "forward" : "back"); \(acknowledged.count) commits acknowledged")
         }
     }
