@@ -127,7 +127,7 @@ final class CutoverNodes: Sendable {
     /// stream from the new active into the old one starts exactly at the cutover.
     func prepareReverse(slot reverseSlot: String, publication: String, passiveDSN: ConnectionString) async throws -> LSN {
         try await StreamPublication.ensure(publication, on: passive)
-        guard try await passive.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [reverseSlot]).rows.isEmpty else {
+        guard try await !Self.hasSlot(reverseSlot, on: passive) else {
             throw Failure("slot \(reverseSlot) already exists on the new active (\(passiveDSN.shortDescription)), so the reverse stream was not prepared",
                           fix: "drop it and make the reverse stream by hand (`snapshot --slot` or `stream --init copy`), or name another with --reverse-slot next time")
         }
@@ -136,6 +136,10 @@ final class CutoverNodes: Sendable {
         }
         try await StreamProgress.start(slot: reverseSlot, at: point, on: active)
         return point
+    }
+
+    static func hasSlot(_ name: String, on node: Connection) async throws -> Bool {
+        try await !node.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [name]).rows.isEmpty
     }
 
     func dropSlotOnPassive(_ name: String) async throws {

@@ -25,8 +25,10 @@ struct CutoverFacts: Equatable, Sendable {
     /// What the cutover's role may do on each node.
     var activeRights = CutoverRights()
     var passiveRights = CutoverRights()
+    /// `--reverse`: a slot of the reverse stream's name is on the passive already.
+    var reverseSlotExists = false
 
-    static func read(_ nodes: CutoverNodes, router: any Router) async throws -> CutoverFacts {
+    static func read(_ nodes: CutoverNodes, router: any Router, reverseSlot: String?) async throws -> CutoverFacts {
         // replay_lag keeps its last value while a stream stalls (a stopped process sends no
         // status); a stream reports at least every second, so one silent for longer than
         // `stalledAfter` (or that never reported, since it connected) lags by at least that long.
@@ -40,21 +42,27 @@ struct CutoverFacts: Equatable, Sendable {
             """, [nodes.slot]).rows.first
         let running = slot?["running"] == "t"
         let progress = try await StreamProgress.read(slot: nodes.slot, on: nodes.passive)
+        var reverseSlotExists = false
+        if let reverseSlot { reverseSlotExists = try await CutoverNodes.hasSlot(reverseSlot, on: nodes.passive) }
         return CutoverFacts(
             slotExists: slot != nil, streamLagSeconds: running ? slot?["lag"].flatMap(Double.init) ?? 0 : nil, streamRunning: running,
             passiveHasProgress: progress != nil, passivePromoted: progress?.promotedAt != nil,
             activeTables: try await tables(nodes.active), passiveTables: try await tables(nodes.passive),
             activeSequences: try await sequences(nodes.active), passiveSequences: try await sequences(nodes.passive),
             router: await router.preflight(), activeRights: try await CutoverRights.read(nodes.active),
-            passiveRights: try await CutoverRights.read(nodes.passive))
+            passiveRights: try await CutoverRights.read(nodes.passive),
+            reverseSlotExists: reverseSlotExists)
     }
 
     /// Seconds without a status update after which a running stream counts as stalled.
     static let stalledAfter = 5
 
     /// Everything that stops the cutover before anything changes, each naming what and where.
-    func findings(slot: String, maxLag: Duration) -> [String] {
+    func findings(slot: String, maxLag: Duration, reverseSlot: String? = nil) -> [String] {
         var found: [String] = []
+        // Refused here, so that a reverse slot found after the promotion is always this cutover's
+        // (settling drops one it cannot vouch for, `CutoverSettlement`).
+        if let reverseSlot, reverseSlotExists { found.append("slot \(reverseSlot) for the reverse stream exists on the passive already") }
         if !slotExists { found.append("there is no slot \(slot) on the active: no stream feeds this passive") }
         if !passiveHasProgress { found.append("the passive has no progress for slot \(slot): it is not that stream's passive") }
         if passivePromoted { found.append("the passive was already promoted for slot \(slot) by an earlier cutover") }

@@ -54,7 +54,7 @@ public enum CutoverRunner {
         }
         do {
             let settlement = try await CutoverSettlement.settle(
-                source: options.source, target: options.target, slot: options.slot, router: try options.makeRouter(),
+                source: options.source, target: options.target, slot: options.slot, reverseSlot: options.reverseSlot, router: try options.makeRouter(),
                 store: CutoverJournalStore(path: options.journalPath, slot: options.slot), by: "cutover --recover", logger: logger)
             await nodes?.close()
             return CutoverSettlementReport(settlement)
@@ -247,7 +247,7 @@ private actor Execution {
             guard try store.readFile().last?.state == .promoted else {
                 try? await nodes.dropSlotOnPassive(reverseSlot)
                 throw Failure("clients were resumed before reverse slot \(reverseSlot) was made, so it could miss their first writes: it was dropped",
-                              fix: "prepare the way back by hand: `snapshot --slot` of the new active, restore into the old one, then stream")
+                              fix: "prepare the way back by hand: " + CutoverSettlement.wayBack)
             }
             reverseStart = start
             return .reversePrepared
@@ -298,10 +298,10 @@ private actor Execution {
             _ = try await waitForProgress(again, pollingEvery: .milliseconds(50))
             ownLag = .now - started
         }
-        var facts = try await CutoverFacts.read(nodes, router: router)
+        var facts = try await CutoverFacts.read(nodes, router: router, reverseSlot: options.reverseSlot)
         if let ownLag { facts.streamLagSeconds = Double(ownLag.components.seconds) + Double(ownLag.components.attoseconds) / 1e18 }
         lagAtFence = facts.streamLagSeconds
-        let findings = facts.findings(slot: options.slot, maxLag: options.maxLag)
+        let findings = facts.findings(slot: options.slot, maxLag: options.maxLag, reverseSlot: options.reverseSlot)
         return findings.isEmpty ? .preflightPassed : .preflightFailed(findings: findings)
     }
 

@@ -18,7 +18,8 @@ struct CutoverSettlement: Codable, Sendable {
 
     var settled: Bool { problems.isEmpty }
 
-    static func settle(source: ConnectionString, target: ConnectionString, slot: String, router: any Router,
+    /// `reverseSlot`: the cutover was asked for `--reverse` with this slot.
+    static func settle(source: ConnectionString, target: ConnectionString, slot: String, reverseSlot: String?, router: any Router,
                        store: CutoverJournalStore, by who: String, logger: Logger) async throws -> CutoverSettlement {
         // The file first: clients wait while this runs, and it needs no server. The passive's
         // copy decides only where there is no file (`--recover` on another machine). Settling
@@ -34,21 +35,22 @@ struct CutoverSettlement: Codable, Sendable {
             }
             return passive
         }
-        let last: CutoverJournal?
+        let records: [CutoverJournal]
         if file.isEmpty {
             guard let session = await passiveSession() else {
                 throw Failure("there is no journal file \(store.path) and the passive does not answer, so the journal cannot be read",
                               fix: "run --recover where the cutover ran (its --journal), or once the passive answers")
             }
             do {
-                last = try await store.readTable(on: session).last
+                records = try await store.readTable(on: session)
             } catch {
                 await session.close()
                 throw error
             }
         } else {
-            last = file.last
+            records = file
         }
+        let last = records.last
         var done: [String] = [], problems: [String] = []
         func step(_ name: String, _ work: () async throws -> Void) async -> Bool {
             do {
@@ -111,10 +113,28 @@ struct CutoverSettlement: Codable, Sendable {
         if recovery == .nothing, last?.state == .resumed {
             await dropForwardSlot(slot, source: source, step: step)
         }
+        // The reverse slot is made after `promoted` and vouched for before `repointed` is
+        // journalled (CutoverRunner). Settled from `promoted` (now, or earlier: `resumed` right
+        // after it), one that exists may have been made after clients were let through, and a
+        // stream back from it would miss their first writes. Preflight refused one that existed
+        // before, so this one is the cutover's own.
+        let states = records.suffix(2).map(\.state)
+        if let reverseSlot, recovery == .rollForward ? last?.state == .promoted : states == [.promoted, .resumed] {
+            let session = await passiveSession()
+            if let session, (try? await CutoverNodes.hasSlot(reverseSlot, on: session)) == true {
+                _ = await step("dropped reverse slot \(reverseSlot) on the new active: the cutover ended while making it, so it may start after clients' first writes there") {
+                    try await session.execute("SELECT pg_drop_replication_slot($1)", [reverseSlot])
+                }
+            }
+            if recovery == .rollForward { done.append("the way back was not prepared: \(Self.wayBack)") }
+        }
         await passive?.close()
         let name = switch recovery { case .nothing: "nothing"; case .rollBack: "roll back"; case .rollForward: "roll forward" }
         return CutoverSettlement(found: last, recovery: name, done: done, problems: problems)
     }
+
+    /// What an operator does instead of `--reverse`.
+    static let wayBack = "`snapshot --slot` of the new active, `restore --clean` into the old one, then stream"
 
     /// Once clients write to the new active, the forward slot is of no more use and would hold
     /// the old active's WAL for ever: dropped as the cutover itself drops it at its end. Looked
@@ -123,9 +143,7 @@ struct CutoverSettlement: Codable, Sendable {
     /// good, and the fence step has said so already when it is not).
     private static func dropForwardSlot(_ slot: String, source: ConnectionString,
                                         step: (String, () async throws -> Void) async -> Bool) async {
-        let exists = try? await Connection.with(source.overridingReadOnlyFence()) {
-            try await !$0.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.isEmpty
-        }
+        let exists = try? await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.hasSlot(slot, on: $0) }
         guard exists == true else { return }
         _ = await step("dropped the forward slot \(slot) on the old active") {
             try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.dropForwardSlot(slot, on: $0) }

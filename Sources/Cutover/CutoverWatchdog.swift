@@ -18,6 +18,7 @@ public enum CutoverWatchdog {
         var target: String
         var router: RouterSpec
         var slot: String
+        var reverseSlot: String?
         var journalPath: String
         var patienceMilliseconds: Int64
         /// When to settle, on CLOCK_MONOTONIC: counted from the cutover's start of the watchdog,
@@ -29,7 +30,7 @@ public enum CutoverWatchdog {
     static func start(_ options: CutoverOptions) throws -> ChildProcess {
         let patience = options.maxPause + .seconds(1)
         let orders = Orders(source: options.source.conninfo, target: options.target.conninfo, router: options.router,
-                            slot: options.slot, journalPath: absolute(options.journalPath),
+                            slot: options.slot, reverseSlot: options.reverseSlot, journalPath: absolute(options.journalPath),
                             patienceMilliseconds: patience.components.seconds * 1000 + patience.components.attoseconds / 1_000_000_000_000_000,
                             settleAtNanoseconds: monotonicNanoseconds() + patience.components.seconds * 1_000_000_000
                                 + patience.components.attoseconds / 1_000_000_000)
@@ -62,7 +63,7 @@ public enum CutoverWatchdog {
         let source = try ConnectionString(orders.source), target = try ConnectionString(orders.target)
         let router = try orders.router.makeRouter(from: RouterNode(source), to: RouterNode(target))
         logger.warning("no terminal journal record within \(orders.patienceMilliseconds) ms: settling the cutover")
-        let settlement = try await CutoverSettlement.settle(source: source, target: target, slot: orders.slot, router: router,
+        let settlement = try await CutoverSettlement.settle(source: source, target: target, slot: orders.slot, reverseSlot: orders.reverseSlot, router: router,
                                                             store: store, by: "the dead-man's switch", logger: logger)
         return "\(settlement.recovery): \(settlement.done.joined(separator: "; "))"
             + (settlement.problems.isEmpty ? "" : "; problems: " + settlement.problems.joined(separator: "; "))

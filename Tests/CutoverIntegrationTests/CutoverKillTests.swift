@@ -124,12 +124,15 @@ import TestSupport
                 }
                 #expect(slots == 0, "the forward slot is left on the old active\n\(context())")
                 #expect(onOld.subtracting(onActive).isEmpty, "on the old active only: \(onOld.subtracting(onActive).sorted().prefix(5))\n\(context())")
+                if moment.reverse { try await Self.expectAVouchedReverseSlot(fixture, context) }
                 if let stream {
                     try await waitUntil("the stream to stop, the passive promoted", timeout: .seconds(60)) { !stream.isRunning }
                     #expect(try await stream.finished().status == 0, "\(context())")
                 }
             } else {
-                // Rolled back: the stream goes on from where it was and loses nothing either.
+                // Rolled back: no reverse slot (it is made after the promotion), and the stream
+                // goes on from where it was and loses nothing either.
+                #expect(try await Self.reverseSlotStart(fixture) == nil, "\(context())")
                 if let stream {
                     stream.signal(SIGTERM)
                     try await waitUntil("the stream to stop on SIGTERM", timeout: .seconds(60)) { !stream.isRunning }
@@ -143,5 +146,26 @@ import TestSupport
             print("cutover kill test: seed \(seed), \(killed.status == 128 + SIGKILL ? "killed" : "ended by itself (exit \(killed.status))"), \(journalled) journalled last, "
                   + "settled \(forward ? "forward" : "back"); \(acknowledged.count) commits acknowledged")
         }
+    }
+
+    /// Where the reverse slot on the new active starts, if there is one.
+    static func reverseSlotStart(_ fixture: CutoverFixture) async throws -> String? {
+        try await withConnection(fixture.target) {
+            try await $0.query("SELECT confirmed_flush_lsn::text AS lsn FROM pg_replication_slots WHERE slot_name = $1",
+                               [fixture.slot + "_reverse"]).rows.first?["lsn"]
+        }
+    }
+
+    /// A reverse slot left after a kill is one the cutover vouched for: made while clients
+    /// were paused (it journals `repointed` only then) and its start recorded on the old active,
+    /// so a stream back misses nothing. None is fine: the way back is then prepared by hand.
+    static func expectAVouchedReverseSlot(_ fixture: CutoverFixture, _ context: () -> String) async throws {
+        guard let start = try await reverseSlotStart(fixture) else { return }
+        let journal = (try? String(contentsOfFile: fixture.journal, encoding: .utf8)) ?? ""
+        #expect(journal.contains("\"state\":\"repointed\""), "reverse slot at \(start) left without the cutover's word\n\(context())")
+        let recorded = try await withConnection(fixture.source) {
+            try await $0.query("SELECT lsn::text AS lsn FROM continuity.stream_progress WHERE slot = $1", [fixture.slot + "_reverse"]).rows.first?["lsn"]
+        }
+        #expect(recorded == start, "the old active's progress for the reverse slot is \(recorded ?? "missing"), the slot starts at \(start)\n\(context())")
     }
 }

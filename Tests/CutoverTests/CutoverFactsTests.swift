@@ -54,4 +54,16 @@ import Testing
         facts.passivePromoted = true
         #expect(facts.findings(slot: "s", maxLag: .seconds(1)).count == 3)
     }
+
+    /// Any reverse slot found after the promotion must be the cutover's own (settling drops one
+    /// it cannot vouch for), so one already there is refused; without --reverse it is no matter.
+    @Test func aReverseSlotAlreadyThereIsRefused() {
+        var facts = Self.ready
+        facts.reverseSlotExists = true
+        #expect(facts.findings(slot: "s", maxLag: .seconds(1), reverseSlot: "s_reverse")
+                == ["slot s_reverse for the reverse stream exists on the passive already"])
+        #expect(facts.findings(slot: "s", maxLag: .seconds(1)).isEmpty)
+        facts.reverseSlotExists = false
+        #expect(facts.findings(slot: "s", maxLag: .seconds(1), reverseSlot: "s_reverse").isEmpty)
+    }
 }
