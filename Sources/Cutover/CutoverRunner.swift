@@ -34,6 +34,14 @@ public enum CutoverRunner {
                 problems.append("the forward slot was not dropped: \((error as? any OperatorError)?.problem ?? "\(error)")")
             }
         }
+        // The dead-man's switch, settling while this cutover was slow, drops a reverse slot it
+        // cannot vouch for, possibly after this cutover's own check passed.
+        if let reverseSlot = options.reverseSlot, await execution.reverseStart != nil, let nodes = await execution.nodes,
+           (try? await CutoverNodes.hasSlot(reverseSlot, on: nodes.passive)) == false {
+            await execution.forgetReverseStart()
+            problems.append("reverse slot \(reverseSlot) was dropped by the dead-man's switch, which let clients through while it was made: "
+                            + "prepare the way back by hand: " + CutoverSettlement.wayBack)
+        }
         await execution.nodes?.close()
         let report = await execution.report(outcome, problems: problems, slotDropped: slotDropped)
         return (report, outcome.error)
@@ -110,6 +118,7 @@ private actor Execution {
     var pauseSent: ContinuousClock.Instant?
     var pause: Duration?
     var reverseStart: LSN?
+    func forgetReverseStart() { reverseStart = nil }
     /// What a rollback undid, as it happened.
     var undone: [String] = []
     /// The stream the cutover runs itself when no `continuity stream` follows the slot.

@@ -1,3 +1,5 @@
+import Applier
+import Fencing
 import Foundation
 import Logging
 import OperatorErrors
@@ -96,37 +98,46 @@ struct CutoverSettlement: Codable, Sendable {
             _ = await step("fenced the old active read-only") {
                 try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.fence($0) }
             }
-            _ = await step("promoted the passive") {
+            let promoted = await step("promoted the passive") {
                 guard let passive = await passiveSession() else { throw Failure("the passive is unreachable", fix: "start it, then run `cutover --recover` again") }
                 try await CutoverNodes.promote(passive, slot: slot)
             }
             _ = await step("repointed \(router.description)") { try await router.repoint() }
-            if await step("let clients through to the new active", { try await router.resume() }) {
+            // An unpromoted passive leaves the journal unsettled, so `--recover` tries again.
+            if await step("let clients through to the new active", { try await router.resume() }), promoted {
                 _ = await step("journalled resumed") {
                     _ = try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,
                                                           reason: "rolled forward by \(who) from \(from)"), passive: await passiveSession())
                 }
             }
+            guard promoted else { break }
             await dropForwardSlot(slot, source: source, step: step)
-        }
-        // A cutover killed between journalling `resumed` and dropping its forward slot.
-        if recovery == .nothing, last?.state == .resumed {
-            await dropForwardSlot(slot, source: source, step: step)
-        }
-        // The reverse slot is made after `promoted` and vouched for before `repointed` is
-        // journalled (CutoverRunner). Settled from `promoted` (now, or earlier: `resumed` right
-        // after it), one that exists may have been made after clients were let through, and a
-        // stream back from it would miss their first writes. Preflight refused one that existed
-        // before, so this one is the cutover's own.
-        let states = records.suffix(2).map(\.state)
-        if let reverseSlot, recovery == .rollForward ? last?.state == .promoted : states == [.promoted, .resumed] {
-            let session = await passiveSession()
-            if let session, (try? await CutoverNodes.hasSlot(reverseSlot, on: session)) == true {
-                _ = await step("dropped reverse slot \(reverseSlot) on the new active: the cutover ended while making it, so it may start after clients' first writes there") {
-                    try await session.execute("SELECT pg_drop_replication_slot($1)", [reverseSlot])
+            // The reverse slot is made after `promoted` and vouched for by the cutover before it
+            // journals `repointed` (CutoverRunner). From `promoted`, one that exists may have been
+            // made after clients were let through here, and a stream back from it would miss their
+            // first writes. Preflight refused one that existed before, so this one is the cutover's.
+            // Only now, while settling: later, a slot of that name may be a way back made by hand.
+            if let reverseSlot, last?.state == .promoted {
+                if let session = await passiveSession(), (try? await CutoverNodes.hasSlot(reverseSlot, on: session)) == true {
+                    _ = await step("dropped reverse slot \(reverseSlot) on the new active: the cutover ended while making it, so it may start after clients' first writes there") {
+                        do {
+                            try await session.execute("SELECT pg_drop_replication_slot($1)", [reverseSlot])
+                        } catch let error as ServerError where error.sqlState == "42704" || error.sqlState == "55006" {
+                            // Dropped meanwhile, or still being made, by a cutover still running: it
+                            // drops it itself, since its check now finds `resumed` journalled.
+                        }
+                    }
                 }
+                done.append("the way back was not prepared: \(Self.wayBack)")
             }
-            if recovery == .rollForward { done.append("the way back was not prepared: \(Self.wayBack)") }
+        }
+        // A cutover killed between journalling `resumed` and dropping its forward slot. Only while
+        // the journal still describes these nodes: the old active fenced and the passive promoted
+        // for the slot; otherwise a slot of that name serves a stream set up since.
+        if recovery == .nothing, last?.state == .resumed, let session = await passiveSession(),
+           (try? await StreamProgress.read(slot: slot, on: session))??.promotedAt != nil,
+           (try? await Connection.with(source.overridingReadOnlyFence()) { try await ReadOnlyFence.isUp(on: $0) }) == true {
+            await dropForwardSlot(slot, source: source, step: step)
         }
         await passive?.close()
         let name = switch recovery { case .nothing: "nothing"; case .rollBack: "roll back"; case .rollForward: "roll forward" }

@@ -41,6 +41,15 @@ public enum ReadOnlyFence {
         }
     }
 
+    /// Whether the session's database is fenced (its own `default_transaction_read_only`).
+    public static func isUp(on session: Connection) async throws -> Bool {
+        try await session.query("""
+            SELECT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+                           WHERE d.datname = current_database() AND s.setrole = 0
+                           AND 'default_transaction_read_only=on' = ANY (s.setconfig))
+            """).scalar(Bool.self)
+    }
+
     /// Lifts the fence, if the database has one. A session of a read-only database must turn
     /// that off for itself before PostgreSQL takes `ALTER DATABASE`.
     public static func lift(on session: Connection) async throws {

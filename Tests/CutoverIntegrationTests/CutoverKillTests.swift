@@ -161,8 +161,10 @@ import TestSupport
     /// so a stream back misses nothing. None is fine: the way back is then prepared by hand.
     static func expectAVouchedReverseSlot(_ fixture: CutoverFixture, _ context: () -> String) async throws {
         guard let start = try await reverseSlotStart(fixture) else { return }
-        let journal = (try? String(contentsOfFile: fixture.journal, encoding: .utf8)) ?? ""
-        #expect(journal.contains("\"state\":\"repointed\""), "reverse slot at \(start) left without the cutover's word\n\(context())")
+        let states = ((try? String(contentsOfFile: fixture.journal, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String }
+        let afterPromoted = states.firstIndex(of: "promoted").map { states.dropFirst($0 + 1).first } ?? nil
+        #expect(afterPromoted == "repointed", "reverse slot at \(start) left without the cutover's word: \(states)\n\(context())")
         let recorded = try await withConnection(fixture.source) {
             try await $0.query("SELECT lsn::text AS lsn FROM continuity.stream_progress WHERE slot = $1", [fixture.slot + "_reverse"]).rows.first?["lsn"]
         }
