@@ -231,6 +231,29 @@ import TestSupport
         }
     }
 
+    /// `--recover` long after a completed cutover, its journal ending `resumed`, leaves alone a
+    /// slot of the same name that a stream set up since uses (the old active is writable again).
+    @Test func aLaterRecoverLeavesASlotOfTheSameNameAlone() async throws {
+        try await CutoverFixture.with { fixture in
+            let arguments = ["cutover", "--json", "--source", fixture.source.conninfo, "--target", fixture.target.conninfo,
+                             "--slot", fixture.slot, "--router", "none", "--journal", fixture.journal]
+            let done = try await CommandLineRun.run(arguments + ["--max-pause", "10s"])
+            #expect(done.status == 0, "\(done.stderr)")
+            try await withConnection(fixture.source.overridingReadOnlyFence()) { old in
+                try await old.execute("SET default_transaction_read_only = off")
+                try await old.execute("ALTER DATABASE \(fixture.source["dbname"] ?? "") RESET default_transaction_read_only")
+                try await old.execute("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [fixture.slot])
+            }
+            let recover = try await CommandLineRun.run(arguments + ["--recover"])
+            #expect(recover.status == 0, "\(recover.stderr)")
+            #expect(!recover.stdout.contains("dropped"), "\(recover.stdout)")
+            let slots = try await withConnection(fixture.source) {
+                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [fixture.slot]).scalar(Int.self)
+            }
+            #expect(slots == 1)
+        }
+    }
+
     /// The passive goes away in the middle of the pause (the cutover's session to it ended while
     /// it waits for the catch-up): the cutover rolls back at once, not at --max-pause, and
     /// clients go on writing to the old active.
