@@ -150,28 +150,29 @@ final class CutoverNodes: Sendable {
     /// would hold its WAL for ever (the reverse stream writes there). A stream still attached
     /// is ended first (it has stopped applying: the passive is promoted).
     func dropForwardSlot() async throws {
-        try await Self.dropForwardSlot(slot, on: active)
+        try await Self.dropSlot(slot, on: active)
     }
 
-    /// Also what settling a cutover that went forward does (the dead-man's switch or
-    /// `--recover`); a slot already gone, or dropped by the other of the two meanwhile, is done.
-    static func dropForwardSlot(_ slot: String, on active: Connection) async throws {
+    /// Drops a slot, ending the walsender that holds it first. Also what settling a cutover
+    /// does with the forward slot and an unvouched reverse one (the dead-man's switch or
+    /// `--recover`); a slot already gone, or dropped by a cutover still running meanwhile, is done.
+    static func dropSlot(_ slot: String, on node: Connection) async throws {
         for _ in 0..<50 {
-            let row = try await active.query("SELECT active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.first
+            let row = try await node.query("SELECT active_pid::text AS pid FROM pg_replication_slots WHERE slot_name = $1", [slot]).rows.first
             guard let row else { return }
             if let pid = row["pid"] {
-                try await active.execute("SELECT pg_terminate_backend($1::int)", [pid])
+                try await node.execute("SELECT pg_terminate_backend($1::int)", [pid])
                 try await Task.sleep(for: .milliseconds(20))  // the walsender lets go of the slot as it exits
                 continue
             }
             do {
-                try await active.execute("SELECT pg_drop_replication_slot($1)", [slot])
+                try await node.execute("SELECT pg_drop_replication_slot($1)", [slot])
                 return
             } catch let error as ServerError where error.sqlState == "55006" || error.sqlState == "42704" {
                 continue  // taken again meanwhile (a stream reconnecting; it stops on the promoted mark), or just dropped
             }
         }
-        throw Failure("slot \(slot) on the old active stayed in use", fix: "stop the stream following it, then drop the slot by hand")
+        throw Failure("slot \(slot) stayed in use, so it was not dropped: drop it by hand", fix: "stop the stream following it, then drop the slot by hand")
     }
 
     static func unfence(_ node: Connection) async throws {

@@ -103,33 +103,29 @@ struct CutoverSettlement: Codable, Sendable {
                 try await CutoverNodes.promote(passive, slot: slot)
             }
             _ = await step("repointed \(router.description)") { try await router.repoint() }
+            let resumed = await step("let clients through to the new active") { try await router.resume() }
             // An unpromoted passive leaves the journal unsettled, so `--recover` tries again.
-            if await step("let clients through to the new active", { try await router.resume() }), promoted {
+            if resumed, promoted {
                 _ = await step("journalled resumed") {
                     _ = try await store.append(CutoverJournal(state: .resumed, time: Date(), cutoverLSN: last?.cutoverLSN,
                                                           reason: "rolled forward by \(who) from \(from)"), passive: await passiveSession())
                 }
             }
-            guard promoted else { break }
-            await dropForwardSlot(slot, source: source, step: step)
             // The reverse slot is made after `promoted` and vouched for by the cutover before it
             // journals `repointed` (CutoverRunner). From `promoted`, one that exists may have been
             // made after clients were let through here, and a stream back from it would miss their
             // first writes. Preflight refused one that existed before, so this one is the cutover's.
             // Only now, while settling: later, a slot of that name may be a way back made by hand.
-            if let reverseSlot, last?.state == .promoted {
+            if resumed, let reverseSlot, last?.state == .promoted {
                 if let session = await passiveSession(), (try? await CutoverNodes.hasSlot(reverseSlot, on: session)) == true {
                     _ = await step("dropped reverse slot \(reverseSlot) on the new active: the cutover ended while making it, so it may start after clients' first writes there") {
-                        do {
-                            try await session.execute("SELECT pg_drop_replication_slot($1)", [reverseSlot])
-                        } catch let error as ServerError where error.sqlState == "42704" || error.sqlState == "55006" {
-                            // Dropped meanwhile, or still being made, by a cutover still running: it
-                            // drops it itself, since its check now finds `resumed` journalled.
-                        }
+                        try await CutoverNodes.dropSlot(reverseSlot, on: session)
                     }
                 }
                 done.append("the way back was not prepared: \(Self.wayBack)")
             }
+            guard promoted else { break }
+            await dropForwardSlot(slot, source: source, step: step)
         }
         // A cutover killed between journalling `resumed` and dropping its forward slot. Only while
         // the journal still describes these nodes: the old active fenced and the passive promoted
@@ -157,7 +153,7 @@ struct CutoverSettlement: Codable, Sendable {
         let exists = try? await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.hasSlot(slot, on: $0) }
         guard exists == true else { return }
         _ = await step("dropped the forward slot \(slot) on the old active") {
-            try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.dropForwardSlot(slot, on: $0) }
+            try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.dropSlot(slot, on: $0) }
         }
     }
 }

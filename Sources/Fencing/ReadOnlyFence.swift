@@ -53,12 +53,7 @@ public enum ReadOnlyFence {
     /// Lifts the fence, if the database has one. A session of a read-only database must turn
     /// that off for itself before PostgreSQL takes `ALTER DATABASE`.
     public static func lift(on session: Connection) async throws {
-        let fenced = try await session.query("""
-            SELECT EXISTS (SELECT FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
-                           WHERE d.datname = current_database() AND s.setrole = 0
-                             AND 'default_transaction_read_only=on' = ANY (s.setconfig))
-            """).scalar(Bool.self)
-        guard fenced else { return }
+        guard try await isUp(on: session) else { return }
         try await session.execute("SET default_transaction_read_only = off")
         try await session.execute("ALTER DATABASE \(try await databaseName(session)) RESET default_transaction_read_only")
     }
