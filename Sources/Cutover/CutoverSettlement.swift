@@ -10,7 +10,9 @@ import Routing
 /// at `--max-pause` + 1 s, `cutover --recover` when an operator asks. The last record decides
 /// (`CutoverState.recovery`), by the same rule the cutover follows for its own failures. Every
 /// step is idempotent and tried even when one before it failed; the terminal record is written
-/// only once clients were let through, so an unsettled journal stays unsettled.
+/// only once clients were let through (forward: to a promoted passive), so an unsettled journal
+/// stays unsettled. Forward, it then cleans up what the cutover would have: the forward slot,
+/// and a reverse slot it cannot vouch for.
 struct CutoverSettlement: Codable, Sendable {
     /// The journal's last record before settling (nil: no journal).
     let found: CutoverJournal?
@@ -37,22 +39,21 @@ struct CutoverSettlement: Codable, Sendable {
             }
             return passive
         }
-        let records: [CutoverJournal]
+        let last: CutoverJournal?
         if file.isEmpty {
             guard let session = await passiveSession() else {
                 throw Failure("there is no journal file \(store.path) and the passive does not answer, so the journal cannot be read",
                               fix: "run --recover where the cutover ran (its --journal), or once the passive answers")
             }
             do {
-                records = try await store.readTable(on: session)
+                last = try await store.readTable(on: session).last
             } catch {
                 await session.close()
                 throw error
             }
         } else {
-            records = file
+            last = file.last
         }
-        let last = records.last
         var done: [String] = [], problems: [String] = []
         func step(_ name: String, _ work: () async throws -> Void) async -> Bool {
             do {

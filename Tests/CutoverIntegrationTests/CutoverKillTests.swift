@@ -7,11 +7,12 @@ import TestSupport
 /// is one seed: it picks the state to wait for in the journal (or none: a moment counted from
 /// the start, which may fall in preflight or after the end), a delay after it, whether a
 /// `continuity stream` runs beside the cutover (and stops a while as it starts) and whether it
-/// is `--reverse`. Whatever the
-/// moment, once the dead-man's switch and `--recover` have settled it:
+/// is `--reverse`. Whatever the moment, once the dead-man's switch has ended:
 /// - clients were paused, never failed, and write again, to the node PgBouncer points at;
-/// - forward: the old active is fenced read-only and every row committed on it is on the new
-///   one; back: the old active is writable and, once the stream caught up, both hold the same rows;
+///   then `--recover` exits 0;
+/// - forward: the old active is fenced read-only, its forward slot gone, every row committed on
+///   it is on the new one, and a reverse slot left is one the cutover vouched for;
+/// - back: there is no reverse slot, and once the stream caught up both hold the same rows;
 /// - every commit a client saw acknowledged is on the node that is now the active.
 ///
 /// `CONTINUITY_CUTOVER_KILL_CASES=N` (default 3) cases from `CONTINUITY_CUTOVER_KILL_FIRST_SEED`
@@ -85,8 +86,7 @@ import TestSupport
             cutover.signal(SIGKILL)
             let killed = try await cutover.finished()
             await resume?.value
-            let journalled = ((try? String(contentsOfFile: fixture.journal, encoding: .utf8)) ?? "").split(separator: "\n").last
-                .flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String } ?? "nothing"
+            let journalled = Self.journalStates(fixture).last ?? "nothing"
 
             // Settled: the dead-man's switch has ended (or never started).
             let log = fixture.journal + ".watchdog.log"
@@ -118,12 +118,12 @@ import TestSupport
                 // Never two writable nodes; nothing committed on the old active left behind.
                 #expect(try await CutoverFixture.readOnly(fixture.source), "\(context())")
                 let onOld = try await CutoverFixture.orderIDs(fixture.source)
+                #expect(onOld.subtracting(onActive).isEmpty, "on the old active only: \(onOld.subtracting(onActive).sorted().prefix(5))\n\(context())")
                 // The forward slot would hold the old active's WAL for ever.
                 let slots = try await withConnection(fixture.source) {
                     try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [fixture.slot]).scalar(Int.self)
                 }
                 #expect(slots == 0, "the forward slot is left on the old active\n\(context())")
-                #expect(onOld.subtracting(onActive).isEmpty, "on the old active only: \(onOld.subtracting(onActive).sorted().prefix(5))\n\(context())")
                 if moment.reverse { try await Self.expectAVouchedReverseSlot(fixture, context) }
                 if let stream {
                     try await waitUntil("the stream to stop, the passive promoted", timeout: .seconds(60)) { !stream.isRunning }
@@ -148,6 +148,12 @@ import TestSupport
         }
     }
 
+    /// The states in the journal file, oldest first.
+    static func journalStates(_ fixture: CutoverFixture) -> [String] {
+        ((try? String(contentsOfFile: fixture.journal, encoding: .utf8)) ?? "").split(separator: "\n")
+            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String }
+    }
+
     /// Where the reverse slot on the new active starts, if there is one.
     static func reverseSlotStart(_ fixture: CutoverFixture) async throws -> String? {
         try await withConnection(fixture.target) {
@@ -161,8 +167,7 @@ import TestSupport
     /// so a stream back misses nothing. None is fine: the way back is then prepared by hand.
     static func expectAVouchedReverseSlot(_ fixture: CutoverFixture, _ context: () -> String) async throws {
         guard let start = try await reverseSlotStart(fixture) else { return }
-        let states = ((try? String(contentsOfFile: fixture.journal, encoding: .utf8)) ?? "").split(separator: "\n")
-            .compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["state"] as? String }
+        let states = journalStates(fixture)
         let afterPromoted = states.firstIndex(of: "promoted").map { states.dropFirst($0 + 1).first } ?? nil
         #expect(afterPromoted == "repointed", "reverse slot at \(start) left without the cutover's word: \(states)\n\(context())")
         let recorded = try await withConnection(fixture.source) {
