@@ -203,7 +203,7 @@ import TestSupport
     @Test func aCutoverOverHTTPPromotesThePassiveAndTheStreamStops() async throws {
         try await withStreamedPair(slot: "agent_cut") { source, target, slot in
             let journal = FileManager.default.temporaryDirectory.appendingPathComponent("continuity-agent-\(slot).journal").path
-            defer { try? FileManager.default.removeItem(atPath: journal) }
+            defer { for file in [journal, journal + ".watchdog.log"] { try? FileManager.default.removeItem(atPath: file) } }
             try await withAgent("cut", source: source, target: target,
                                 extra: ["stream: on", "slot: \(slot)", "router: none", "max_pause: 10s", "max_lag: 30s"],
                                 environment: ["CONTINUITY_JOURNAL": journal]) { agent in
