@@ -142,10 +142,6 @@ final class CutoverNodes: Sendable {
         try await !node.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [name]).rows.isEmpty
     }
 
-    func dropSlotOnPassive(_ name: String) async throws {
-        try await passive.execute("SELECT pg_drop_replication_slot($1)", [name])
-    }
-
     /// After a completed cutover: the forward slot on the old active is of no more use, and
     /// would hold its WAL for ever (the reverse stream writes there). A stream still attached
     /// is ended first (it has stopped applying: the passive is promoted).

@@ -254,7 +254,7 @@ private actor Execution {
             // (it acts at --max-pause + 1 s, and slot creation waits for transactions): then the
             // slot may start after their first writes, and a stream back would miss them.
             guard try store.readFile().last?.state == .promoted else {
-                try? await nodes.dropSlotOnPassive(reverseSlot)
+                try? await CutoverNodes.dropSlot(reverseSlot, on: nodes.passive)
                 throw Failure("clients were resumed before reverse slot \(reverseSlot) was made, so it could miss their first writes: it was dropped",
                               fix: "prepare the way back by hand: " + CutoverSettlement.wayBack)
             }

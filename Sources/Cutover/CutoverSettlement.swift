@@ -132,9 +132,8 @@ struct CutoverSettlement: Codable, Sendable {
         // the journal still describes these nodes: the old active fenced and the passive promoted
         // for the slot; otherwise a slot of that name serves a stream set up since.
         if recovery == .nothing, last?.state == .resumed, let session = await passiveSession(),
-           (try? await StreamProgress.read(slot: slot, on: session))??.promotedAt != nil,
-           (try? await Connection.with(source.overridingReadOnlyFence()) { try await ReadOnlyFence.isUp(on: $0) }) == true {
-            await dropForwardSlot(slot, source: source, step: step)
+           (try? await StreamProgress.read(slot: slot, on: session))??.promotedAt != nil {
+            await dropForwardSlot(slot, source: source, onlyWhileFenced: true, step: step)
         }
         await passive?.close()
         let name = switch recovery { case .nothing: "nothing"; case .rollBack: "roll back"; case .rollForward: "roll forward" }
@@ -148,13 +147,16 @@ struct CutoverSettlement: Codable, Sendable {
     /// the old active's WAL for ever: dropped as the cutover itself drops it at its end. Looked
     /// for first, so a journal already settled reads "nothing" with nothing done; an old active
     /// that does not answer is left alone (a rolled-forward stack's old node is often gone for
-    /// good, and the fence step has said so already when it is not).
-    private static func dropForwardSlot(_ slot: String, source: ConnectionString,
+    /// good, and the fence step has said so already when it is not). `onlyWhileFenced`: not
+    /// once the old active is writable again (the slot may then serve a stream set up since).
+    private static func dropForwardSlot(_ slot: String, source: ConnectionString, onlyWhileFenced: Bool = false,
                                         step: (String, () async throws -> Void) async -> Bool) async {
-        let exists = try? await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.hasSlot(slot, on: $0) }
-        guard exists == true else { return }
-        _ = await step("dropped the forward slot \(slot) on the old active") {
-            try await Connection.with(source.overridingReadOnlyFence()) { try await CutoverNodes.dropSlot(slot, on: $0) }
+        guard let old = try? await Connection.connect(source.overridingReadOnlyFence()) else { return }
+        var wanted = (try? await CutoverNodes.hasSlot(slot, on: old)) == true
+        if wanted, onlyWhileFenced { wanted = (try? await ReadOnlyFence.isUp(on: old)) == true }
+        if wanted {
+            _ = await step("dropped the forward slot \(slot) on the old active") { try await CutoverNodes.dropSlot(slot, on: old) }
         }
+        await old.close()
     }
 }
