@@ -150,11 +150,7 @@ func withStreamedPair(slot prefix: String, _ body: (ConnectionString, Connection
                                                          "--slot", slot, "--until", "caught-up", "--assume-in-sync"])
             guard prepared.status == 0 else { throw AgentExited(stderr: "the stream that prepares the slot: " + prepared.stderr) }
             try await body(source, target, slot)
-            for server in [try TestBed.active, try TestBed.passive] {
-                _ = try? await withConnection(server) {
-                    try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1 AND NOT active", [slot + "%"])
-                }
-            }
+            await dropReplicationSlots(startingWith: slot)
         }
     }
 }

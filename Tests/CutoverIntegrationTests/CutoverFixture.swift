@@ -42,29 +42,10 @@ struct CutoverFixture: Sendable {
                                                       journal: directory.appendingPathComponent("journal").path))
                     }
                 } catch {
-                    await dropSlots(slot)
+                    await dropReplicationSlots(startingWith: slot)
                     throw error
                 }
-                await dropSlots(slot)
-            }
-        }
-    }
-
-    /// The forward slot (a completed cutover drops it) and a reverse one, wherever they are.
-    static func dropSlots(_ slot: String) async {
-        for server in [try? TestBed.active, try? TestBed.passive].compactMap({ $0 }) {
-            _ = try? await withConnection(server) {
-                try await $0.execute("""
-                    SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active_pid IS NOT NULL
-                    """, [slot + "%"])
-            }
-            try? await waitUntil("the slots to be released", timeout: .seconds(10)) {
-                try await withConnection(server) {
-                    try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active", [slot + "%"]).scalar(Int.self) == 0
-                }
-            }
-            _ = try? await withConnection(server) {
-                try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1", [slot + "%"])
+                await dropReplicationSlots(startingWith: slot)
             }
         }
     }
@@ -96,6 +77,13 @@ struct CutoverFixture: Sendable {
 
     static func readOnly(_ dsn: ConnectionString) async throws -> Bool {
         try await withConnection(dsn) { try await $0.query("SELECT current_setting('default_transaction_read_only')").scalar(String.self) == "on" }
+    }
+
+    /// Whether the forward slot is still on the old active.
+    func forwardSlotOnSource() async throws -> Bool {
+        try await withConnection(source) {
+            try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name = $1", [slot]).scalar(Int.self) == 1
+        }
     }
 
     static func orderIDs(_ dsn: ConnectionString) async throws -> Set<Int64> {

@@ -85,6 +85,27 @@ public func uniqueName(_ prefix: String) -> String {
     return "\(prefix)_\(suffix)"
 }
 
+/// Drops every slot whose name starts with `prefix` (a stream's and the reverse one a
+/// cutover makes) on the active and the passive test servers, ending first whatever
+/// follows one. Best effort: for a test's clean-up, whatever state it left.
+public func dropReplicationSlots(startingWith prefix: String) async {
+    for server in [try? TestBed.active, try? TestBed.passive].compactMap({ $0 }) {
+        _ = try? await withConnection(server) {
+            try await $0.execute("""
+                SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active_pid IS NOT NULL
+                """, [prefix + "%"])
+        }
+        try? await waitUntil("the slots to be released", timeout: .seconds(10)) {
+            try await withConnection(server) {
+                try await $0.query("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE $1 AND active", [prefix + "%"]).scalar(Int.self) == 0
+            }
+        }
+        _ = try? await withConnection(server) {
+            try await $0.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE $1", [prefix + "%"])
+        }
+    }
+}
+
 /// Creates a fresh database on `server` (`creating` adds to CREATE DATABASE, such as an
 /// encoding), runs `body` with a DSN for it, and drops it again, whether `body` succeeded or not.
 public func withTestDatabase<T>(on server: ConnectionString, creating clauses: String = "",
